@@ -1,0 +1,65 @@
+"End-to-end runs of the `cosmogan` console script (the README's main job), at a size that takes seconds."
+import json, math, os, shutil, subprocess, sys
+from pathlib import Path
+
+import pytest
+
+EXE = shutil.which('cosmogan') or str(Path(sys.executable).parent / 'cosmogan')
+
+
+def run(*args, cwd=None, timeout=600):
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    return subprocess.run([EXE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_lists_the_steps():
+    r = run('--help')
+    assert r.returncode == 0, r.stderr
+    for step in ('demo', 'data', 'train', 'sample', 'evaluate'):
+        assert step in r.stdout
+
+
+def test_unknown_command_is_an_error():
+    r = run('frobnicate')
+    assert r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr
+
+
+@pytest.fixture(scope='module')
+def demo_run(tmp_path_factory):
+    "The main job at smoke size, run once for the tests below."
+    tmp = tmp_path_factory.mktemp('demo')
+    return tmp, run('demo', '--tiny', '--out', str(tmp / 'demo'), '--no-progress', cwd=tmp)
+
+
+def test_demo_tiny_end_to_end(demo_run):
+    "The main job at smoke size: data, training, evaluation, report and scores, all real."
+    tmp_path, r = demo_run
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert 'report:' in r.stdout
+    page = tmp_path / 'demo' / 'report' / 'report.html'
+    scores = json.loads((tmp_path / 'demo' / 'report' / 'scores.json').read_text())
+    html = page.read_text()
+    assert html.startswith('<!DOCTYPE html>') and html.count('<img') >= 9
+    for group in ('sigma8=0.436', 'sigma8=0.814'):
+        for key in ('power_spectrum', 'pixel_pdf', 'minkowski', 'peaks'):
+            assert isinstance(scores[group][key], float) and math.isfinite(scores[group][key])
+    assert 0.0 <= scores['interpolated_parameter']['fraction_between'] <= 1.0
+    # the run's pieces are on disk: data, checkpoints, metrics
+    for f in ('data/wl_train.h5', 'data/wl_heldout.h5', 'train/checkpoint.pt', 'train/metrics.jsonl', 'demo_config.json'):
+        assert (tmp_path / 'demo' / f).exists(), f
+
+
+def test_evaluate_and_sample_from_the_demo_checkpoint(demo_run, tmp_path):
+    "The subcommands work on what the demo wrote: sample maps to a file, evaluate the checkpoint."
+    d = demo_run[0] / 'demo'
+    ck = d / 'train' / 'checkpoint.pt'
+    r = run('sample', str(ck), '-n', '5', '-o', str(tmp_path / 's.h5'), '--param', 'sigma8=0.6', '--batch-size', '2', '--no-progress')
+    assert r.returncode == 0, r.stderr
+    r = run('evaluate', str(ck), str(d / 'data' / 'wl_heldout.h5'), '--out', str(tmp_path / 'ev'))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / 'ev' / 'report.html').exists() and (tmp_path / 'ev' / 'scores.json').exists()
+
+
+def test_evaluate_missing_file_is_a_clear_error(tmp_path):
+    r = run('evaluate', str(tmp_path / 'nope.pt'), str(tmp_path / 'nope.h5'))
+    assert r.returncode == 2 and 'nope.pt' in r.stderr
