@@ -1,0 +1,45 @@
+"Dataset files are written atomically: a failure or a killed writer never leaves a half-written file at the target path."
+import os, signal, subprocess, sys, time
+from pathlib import Path
+import numpy as np, pytest
+import cosmogan_nb.data as D
+
+def test_failure_mid_generation_leaves_nothing(tmp_path, monkeypatch):
+    calls = []
+    real = D.lognormal_convergence_maps
+    def flaky(*a, **k):
+        calls.append(1)
+        if len(calls) == 2: raise RuntimeError('simulated crash in the second block')
+        return real(*a, **k)
+    monkeypatch.setattr(D, 'lognormal_convergence_maps', flaky)
+    with pytest.raises(RuntimeError, match='simulated crash'):
+        D.make_dataset('wl', tmp_path / 'wl.h5', n_maps=4, size=16, progress=False)
+    assert len(calls) == 2 and list(tmp_path.iterdir()) == []
+
+def test_failed_overwrite_keeps_previous_file(tmp_path):
+    path = D.save_maps(tmp_path / 'd.h5', np.ones((3, 8, 8)), params=np.arange(3.), param_names=['x'])
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match='NaN'):
+        D.save_maps(path, np.full((3, 8, 8), np.nan))
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ['d.h5']
+
+WRITER = """
+import sys
+from cosmogan_nb.data import make_dataset
+print('start', flush=True)
+make_dataset('wl', sys.argv[1], n_maps=4000, size=64, progress=False)
+"""
+
+def test_killed_writer_leaves_previous_file_intact(tmp_path):
+    target = tmp_path / 'wl.h5'
+    D.save_maps(target, np.zeros((2, 8, 8)), params=[0.1, 0.2], param_names=['sigma8'])
+    before = target.read_bytes()
+    p = subprocess.Popen([sys.executable, '-c', WRITER, str(target)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == 'start'
+    deadline = time.time() + 120                              # wait until the temporary file is being written
+    while not any(f.name.endswith('.tmp') for f in tmp_path.iterdir()) and time.time() < deadline: time.sleep(0.1)
+    time.sleep(1.0)
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    assert target.read_bytes() == before                      # the old dataset is untouched
+    maps, params, _ = D.load_maps(target)
+    assert maps.shape == (2, 1, 8, 8) and params[:, 0].tolist() == [0.1, 0.2]

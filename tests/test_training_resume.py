@@ -1,0 +1,92 @@
+"Kill-and-resume (SIGKILL at a random moment, then --resume continues the same schedule) and checkpoints that must be refused."
+import os, random, signal, subprocess, sys, time
+from pathlib import Path
+
+import pytest
+import torch
+
+from cosmogan_nb.data import make_dataset
+from cosmogan_nb.training import TrainConfig, load_checkpoint, load_generator, preset, read_metrics, train, train_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS = 24
+
+def _cfg(data) -> TrainConfig:
+    return preset('quick', data=str(data), size=32, batch_size=16, eval_maps=16, log_every=2, eval_every=6, checkpoint_every=2,
+                  minutes=None, max_steps=STEPS)
+
+def _args(cfg: TrainConfig, out) -> list:
+    return ['--set', f'data={cfg.data}', '--set', 'size=32', '--set', 'batch_size=16', '--set', 'eval_maps=16', '--set', 'log_every=2',
+            '--set', 'eval_every=6', '--set', 'checkpoint_every=2', '--set', 'minutes=null', '--max-steps', str(STEPS), '--out', str(out), '--no-progress']
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    return make_dataset('wl', tmp_path_factory.mktemp('data') / 'wl32.h5', n_maps=96, size=32, seed=4, progress=False)
+
+@pytest.fixture(scope='module')
+def reference(data, tmp_path_factory):
+    "An uninterrupted run."
+    out = tmp_path_factory.mktemp('ref') / 'run'
+    train(_cfg(data), out, progress=False)
+    return out
+
+def _popen(args):
+    env = {**os.environ, 'PYTHONPATH': f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", 'OMP_NUM_THREADS': '1'}
+    code = "import sys; from cosmogan_nb.training import train_cli; sys.exit(train_cli(sys.argv[1:]))"
+    return subprocess.Popen([sys.executable, '-c', code, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+def test_sigkill_then_resume_continues_the_same_schedule(data, reference, tmp_path):
+    cfg, out = _cfg(data), tmp_path / 'run'
+    p = _popen(_args(cfg, out))
+    t0 = time.time()
+    while not (out / 'checkpoint.pt').exists():          # wait for the first checkpoint, then kill at a random moment
+        assert p.poll() is None, p.communicate()
+        assert time.time() - t0 < 240, 'no checkpoint after 240 s'
+        time.sleep(0.05)
+    time.sleep(random.uniform(0, 1.0))
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert p.returncode == -signal.SIGKILL, 'the run finished before it could be killed: make it longer'
+    killed_at = load_checkpoint(out / 'checkpoint.pt')['step']
+    assert 0 < killed_at < STEPS
+    r = _popen(['--resume', *_args(cfg, out)]); so, se = r.communicate(timeout=300)
+    assert r.returncode == 0, se
+    a, b = load_checkpoint(out / 'checkpoint.pt'), load_checkpoint(reference / 'checkpoint.pt')
+    assert a['step'] == b['step'] == STEPS
+    for part in ('generator', 'discriminator'):
+        for k, v in b[part]['state_dict'].items(): torch.testing.assert_close(a[part]['state_dict'][k], v, rtol=1e-5, atol=1e-6)
+    for k, v in b['ema'].items(): torch.testing.assert_close(a['ema'][k], v, rtol=1e-5, atol=1e-6)
+    # the metrics file holds each step once, with the reference's losses
+    ma, mb = read_metrics(out), read_metrics(reference)
+    assert [m['step'] for m in ma] == [m['step'] for m in mb]
+    for x, y in zip(ma, mb): assert abs(x['loss_d'] - y['loss_d']) < 1e-5 and abs(x['loss_g'] - y['loss_g']) < 1e-5
+    assert a['best']['step'] == b['best']['step']
+    assert not list(out.glob('.*.tmp'))
+
+def test_refuses_bad_checkpoints_and_changed_config(data, reference, tmp_path, capsys):
+    cfg, out = _cfg(data), tmp_path / 'run'
+    out.mkdir()
+    good = (reference / 'checkpoint.pt').read_bytes()
+    # truncated
+    (out / 'checkpoint.pt').write_bytes(good[:len(good) // 3])
+    assert train_cli(['--resume', *_args(cfg, out)]) == 1
+    assert 'corrupt or truncated' in capsys.readouterr().err
+    assert (out / 'checkpoint.pt').read_bytes() == good[:len(good) // 3]     # nothing overwritten
+    with pytest.raises(ValueError, match='corrupt or truncated'): load_generator(out / 'checkpoint.pt')
+    # pickled code: refused, never executed
+    class Evil:
+        def __reduce__(self): return (os.system, (f'touch {tmp_path}/pwned',))
+    torch.save({'step': 1, 'generator': Evil()}, out / 'checkpoint.pt')
+    assert train_cli(['--resume', *_args(cfg, out)]) == 1
+    assert 'contains pickled Python objects' in capsys.readouterr().err
+    with pytest.raises(ValueError, match='contains pickled Python objects'): load_generator(out / 'checkpoint.pt')
+    assert not (tmp_path / 'pwned').exists()
+    # a different config
+    (out / 'checkpoint.pt').write_bytes(good)
+    assert train_cli(['--resume', *_args(cfg, out), '--set', 'lr_g=0.001', '--set', 'loss=hinge']) == 1
+    err = capsys.readouterr().err
+    assert 'cannot resume' in err and "'lr_g': (0.0002, 0.001)" in err and "'loss': ('bce', 'hinge')" in err
+    assert (out / 'checkpoint.pt').read_bytes() == good
+    assert not (out / 'metrics.jsonl').exists()
+    # a new run over an existing one needs --overwrite
+    assert train_cli(_args(cfg, out)) == 1
+    assert 'already holds a run' in capsys.readouterr().err
