@@ -84,7 +84,7 @@ def test_refuses_bad_checkpoints_and_changed_config(data, reference, tmp_path, c
     (out / 'checkpoint.pt').write_bytes(good)
     assert train_cli(['--resume', *_args(cfg, out), '--set', 'lr_g=0.001', '--set', 'loss=hinge']) == 1
     err = capsys.readouterr().err
-    assert 'cannot resume' in err and "'lr_g': (0.0002, 0.001)" in err and "'loss': ('bce', 'hinge')" in err
+    assert 'cannot resume' in err and "'lr_g': (0.0001, 0.001)" in err and "'loss': ('bce', 'hinge')" in err
     assert (out / 'checkpoint.pt').read_bytes() == good
     assert not (out / 'metrics.jsonl').exists()
     # a new run over an existing one needs --overwrite
