@@ -669,9 +669,9 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
                         sc = evaluate(); rec.update(sc)
                         rec['best'] = best['score'] is None or sc['score'] < best['score']
                         if rec['best']: best = {'step': step, **sc}; save('best')
-                if is_ck or is_end: save('checkpoint'); last_good = step
-                records.append(rec)
+                records.append(rec)   # the metrics line before the checkpoint: a kill between the two then loses nothing on resume
                 with open(metrics_path, 'a') as f: f.write(json.dumps(rec) + '\n')
+                if is_ck or is_end: save('checkpoint'); last_good = step
                 bar.set_postfix(D=f"{vals[0]:.3f}", G=f"{vals[1]:.3f}", **({'best': f"{best['score']:.3f}"} if best['score'] is not None else {}))
             t_last = time.time()
             if stop: break
