@@ -27,6 +27,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)   # mkstemp makes 0600; a report is as readable as any other output
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
