@@ -65,7 +65,7 @@ def render_readme(proc_index: Path, root: Path, dest: Path):
 def render_html(proc: Path, out: Path):
     "Render every processed notebook to a standalone HTML page in `out`."
     out.mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter(embed_images=True)
+    exporter = HTMLExporter(embed_images=True, exclude_input_prompt=True, exclude_output_prompt=True)
     pages = sorted(proc.glob('*.ipynb'))
     if not pages: sys.exit(f"render_docs: no processed notebooks found in {proc}")
     for page in pages:
