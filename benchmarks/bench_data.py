@@ -20,6 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
 from cosmogan_nb import data as D
+from cosmogan_nb.report import atomic_write_bytes
 
 
 def _median_time(f, repeats, warmup=True):
@@ -150,10 +151,7 @@ def main(quick: bool = False) -> dict:
     print(f"{'MapDataset read, 2 workers':<44}{n_io / io['loader_2_workers_maps_per_s']:>11.2f}s{'':>12}{'':>9}   "
           f"{io['loader_2_workers_maps_per_s']:.0f} maps/s")
     out = Path(__file__).resolve().parent / 'results' / 'data.json'
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix='.tmp')
-    with os.fdopen(fd, 'w') as f: json.dump(res, f, indent=1)
-    os.replace(tmp, out)
+    atomic_write_bytes(out, json.dumps(res, indent=1).encode())
     return res
 
 

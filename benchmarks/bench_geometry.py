@@ -26,6 +26,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cosmogan_nb.geometry import jacobian, metric_tensor, metric_spectrum
+from cosmogan_nb.report import atomic_write_bytes
 
 RESULTS = Path(__file__).resolve().parent / 'results' / 'geometry.json'
 
@@ -149,10 +150,7 @@ def main(quick: bool = False, device: str = 'cpu', rows: int | None = None, repe
                             torch_threads=torch.get_num_threads(), load_average_1min=os.getloadavg()[0],
                             device=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu'))
     out = Path(out) if out else RESULTS
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f'.{out.name}.', suffix='.tmp')
-    with os.fdopen(fd, 'w') as f: json.dump(res, f, indent=1)
-    os.chmod(tmp, 0o644); os.replace(tmp, out)
+    atomic_write_bytes(out, json.dumps(res, indent=1).encode())
     print(f'wrote {out}')
     return res
 

@@ -18,6 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cosmogan_nb
+from cosmogan_nb.report import atomic_write_bytes
 from cosmogan_nb.model import Generator
 from cosmogan_nb.latent import interpolate, latent_path, generate, InterpolationExplorer
 
@@ -92,10 +93,7 @@ def main(quick: bool = False, device: str | None = None, out: str | Path | None 
                          "(mean of 2), median of 5 new frames, median of cached slider moves; untrained generators, latent_dim 64",
                   results=rows)
     if out is not None:
-        out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w") as f: json.dump(result, f, indent=1)
-        os.chmod(tmp, 0o644); os.replace(tmp, out)
+        out = atomic_write_bytes(out, json.dumps(result, indent=1).encode())
         print(f"wrote {out}")
     return result
 

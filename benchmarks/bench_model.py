@@ -20,6 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cosmogan_nb
+from cosmogan_nb.report import atomic_write_bytes
 from cosmogan_nb.model import Generator, Discriminator
 
 RESULTS = Path(__file__).resolve().parent / "results" / "model.json"
@@ -100,10 +101,7 @@ def main(quick: bool = False, device: str | None = None, out: str | Path | None 
                   budget_s_per_case=budget_s, method="median of 3-25 round-robin repeats (ours, baseline, channels_last) after 1 warm-up; no_grad, eval mode; baseline = same layers as bare nn.Sequential",
                   results=rows)
     if out is not None:
-        out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w") as f: json.dump(result, f, indent=1)
-        os.chmod(tmp, 0o644); os.replace(tmp, out)
+        out = atomic_write_bytes(out, json.dumps(result, indent=1).encode())
         print(f"wrote {out}")
     return result
 

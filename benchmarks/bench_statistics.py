@@ -14,6 +14,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
 from cosmogan_nb import statistics as S
+from cosmogan_nb.report import atomic_write_bytes
 
 # --- the baseline: one map at a time, plain numpy, the same definitions -----------------------------------------------
 
@@ -130,10 +131,7 @@ def main(quick: bool = False, n_maps: int | None = None, size: int = 256, device
     for dev, r in rows.items():
         print(f"{'cosmogan_nb batched ' + dev:<28}{r['seconds']:>10.2f}{r['ms_per_map']:>10.2f}{r['speedup']:>10.1f}{r['max_rel_diff_vs_baseline']:>14.1e}")
     out = Path(results_path) if results_path else Path(__file__).resolve().parent / 'results' / 'statistics.json'
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix='.tmp')
-    with os.fdopen(fd, 'w') as f: json.dump(res, f, indent=1)
-    os.replace(tmp, out)
+    atomic_write_bytes(out, json.dumps(res, indent=1).encode())
     return res
 
 if __name__ == '__main__':

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cosmogan_nb
+from cosmogan_nb.report import atomic_write_bytes
 from cosmogan_nb.data import load_maps, make_dataset, transform_from_dict
 from cosmogan_nb.model import Discriminator, Generator
 from cosmogan_nb.training import preset, train
@@ -94,10 +95,7 @@ def main(quick: bool = False, threads: int | None = 1, device: str | None = None
                          "baseline = plain DCGAN loop (same models, data, batch) timed over the same number of steps after the same warm-up",
                   results=rows)
     if out is not None:
-        out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w") as f: json.dump(result, f, indent=1)
-        os.chmod(tmp, 0o644); os.replace(tmp, out)
+        out = atomic_write_bytes(out, json.dumps(result, indent=1).encode())
         print(f"wrote {out}")
     return result
 
