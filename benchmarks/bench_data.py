@@ -20,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
 from cosmogan_nb import data as D
-from cosmogan_nb.report import atomic_write_bytes
+from cosmogan_nb.data import atomic_write_bytes
 
 
 def _median_time(f, repeats, warmup=True):

@@ -26,7 +26,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cosmogan_nb.geometry import jacobian, metric_tensor, metric_spectrum
-from cosmogan_nb.report import atomic_write_bytes
+from cosmogan_nb.data import atomic_write_bytes
 
 RESULTS = Path(__file__).resolve().parent / 'results' / 'geometry.json'
 

@@ -18,7 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cosmogan_nb
-from cosmogan_nb.report import atomic_write_bytes
+from cosmogan_nb.data import atomic_write_bytes
 from cosmogan_nb.model import Generator
 from cosmogan_nb.latent import interpolate, latent_path, generate, InterpolationExplorer
 

@@ -20,7 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cosmogan_nb
-from cosmogan_nb.report import atomic_write_bytes
+from cosmogan_nb.data import atomic_write_bytes
 from cosmogan_nb.model import Generator, Discriminator
 
 RESULTS = Path(__file__).resolve().parent / "results" / "model.json"

@@ -14,7 +14,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
 from cosmogan_nb import statistics as S
-from cosmogan_nb.report import atomic_write_bytes
+from cosmogan_nb.data import atomic_write_bytes
 
 # --- the baseline: one map at a time, plain numpy, the same definitions -----------------------------------------------
 

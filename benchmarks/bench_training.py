@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cosmogan_nb
-from cosmogan_nb.report import atomic_write_bytes
+from cosmogan_nb.data import atomic_write_bytes
 from cosmogan_nb.data import load_maps, make_dataset, transform_from_dict
 from cosmogan_nb.model import Discriminator, Generator
 from cosmogan_nb.training import preset, train

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every cosmogan_nb benchmark, print one summary table and write benchmarks/results/all.json.
 
-    python benchmarks/run.py            # full sizes (minutes on 2 CPU cores)
+    python benchmarks/run.py            # full sizes (tens of minutes on 2 CPU cores; the fidelity run alone about 11)
     python benchmarks/run.py --quick    # small sizes (about a minute): checks the suite runs
     python benchmarks/run.py --only statistics geometry
 

@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = ['TRANSFORMS', 'CAMELS_PARAMS', 'DATASET_PRESETS', 'ccl_cosmology', 'convergence_cl', 'empty_beam_convergence',
            'lognormal_convergence_maps', 'fr_growth', 'linear_power', 'cic_deposit', 'cosmic_web_slices',
-           'hydro_slices', 'CosmoganTransform', 'LogTransform', 'transform_from_dict', 'save_maps', 'load_maps',
-           'MapDataset', 'read_npy_stack', 'parse_columbia_name', 'read_columbia_fits', 'read_camels',
-           'read_illustris_snapshot', 'read_gadget', 'gadget_slices', 'make_dataset', 'make_dataset_cli']
+           'hydro_slices', 'CosmoganTransform', 'LogTransform', 'transform_from_dict', 'atomic_path', 'atomic_open',
+           'atomic_write_bytes', 'save_maps', 'load_maps', 'MapDataset', 'read_npy_stack', 'parse_columbia_name',
+           'read_columbia_fits', 'read_camels', 'read_illustris_snapshot', 'read_gadget', 'gadget_slices',
+           'make_dataset', 'make_dataset_cli']
 
 # %% ../nbs/00_data.ipynb #736a28b4
 import argparse, datetime, functools, json, os, platform, re, sys, tempfile
@@ -19,6 +20,7 @@ from scipy.integrate import solve_ivp
 import h5py
 import torch
 import pyccl as ccl
+from contextlib import contextmanager
 from tqdm.auto import tqdm
 
 # %% ../nbs/00_data.ipynb #0b79b2da
@@ -508,13 +510,39 @@ def _check_maps(maps, name: str = 'maps') -> np.ndarray:
     if not np.all(np.isfinite(m)): raise ValueError(f"{name} contains NaN or inf values")
     return m.astype(np.float32, copy=False)
 
+# %% ../nbs/00_data.ipynb #4609b5bb
+@contextmanager
+def atomic_path(path):
+    "A temporary path beside `path` to write in the block; it replaces `path` (mode 0644) if the block succeeds and is removed if not."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)   # mkstemp makes 0600; outputs are as readable as any other file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
+
+@contextmanager
+def atomic_open(path, mode: str = 'wb'):
+    "Open a file for writing that appears at `path`, complete and synced to disk, only when the block succeeds."
+    with atomic_path(path) as tmp:
+        with open(tmp, mode) as f:
+            yield f
+            f.flush(); os.fsync(f.fileno())
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    "Write `data` to `path` atomically."
+    with atomic_open(path) as f: f.write(data)
+    return Path(path)
+
 # %% ../nbs/00_data.ipynb #d7d3e788
 class _MapWriter:
-    "Write a dataset file block by block into a temporary file; `os.replace` it into place only on success."
+    "Write a dataset file block by block into a temporary file (`atomic_path`), which replaces `path` only on success."
     def __init__(self, path, n: int, channels: int, size: int, param_names=(), transform=None, param_units=None, **attrs):
         self.path, self.n = Path(path), n
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f'.{self.path.name}.', suffix='.tmp'); os.close(fd)
+        self._atomic = atomic_path(self.path)
+        self.tmp = self._atomic.__enter__()
         self.f = h5py.File(self.tmp, 'w')
         self.maps = self.f.create_dataset('maps', (n, channels, size, size), np.float32, chunks=(1, channels, size, size),
                                           compression='gzip', compression_opts=1, shuffle=True)
@@ -529,9 +557,8 @@ class _MapWriter:
         if params is not None and self.params.shape[1]: self.params[start:start + len(maps)] = params
     def __enter__(self): return self
     def __exit__(self, typ, err, tb):
-        self.f.close()
-        if typ is None: os.replace(self.tmp, self.path)
-        else: Path(self.tmp).unlink(missing_ok=True)
+        try: self.f.close()
+        finally: self._atomic.__exit__(typ, err, tb)   # renames on success, removes the temporary file on failure
         return False
 
 # %% ../nbs/00_data.ipynb #fa51b5d0

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 __all__ = ['flat_output', 'jacobian', 'metric_tensor', 'metric_spectrum', 'second_derivative', 'christoffel_vv',
            'christoffel_symbols', 'curve_energy', 'curve_length', 'geodesic', 'shoot_geodesic',
            'second_fundamental_form', 'sectional_curvature', 'riemann_tensor', 'scalar_curvature', 'latent_slice',
-           'sectional_curvature_map']
+           'sectional_curvature_map', 'fixed_parameters']
 
 # %% ../nbs/05_geometry.ipynb #57dc9c83
 def _as_batch(z, name: str = 'z') -> tuple[torch.Tensor, bool]:
@@ -290,3 +290,14 @@ def sectional_curvature_map(G: Callable, z: torch.Tensor, u: torch.Tensor, v: to
     pts = z + torch.stack(torch.meshgrid(a, a, indexing='ij'), -1).reshape(-1, 2) @ Q
     K = torch.cat([sectional_curvature(G, c, Q[0], Q[1]).detach() for c in pts.split(batch_size)])
     return a, a, K.reshape(n, n)
+
+# %% ../nbs/05_geometry.ipynb #dcf3fd5a
+class fixed_parameters(torch.nn.Module):
+    "A conditional generator at fixed parameters theta (P,): the module z (B, d) -> G(z, theta repeated B times)."
+    def __init__(self, G: torch.nn.Module, theta):
+        super().__init__()
+        self.G = G
+        self.register_buffer('theta', torch.as_tensor(theta, dtype=torch.float32).reshape(1, -1))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.G(z, self.theta.to(z.dtype).expand(z.shape[0], -1))

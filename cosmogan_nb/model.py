@@ -13,10 +13,11 @@ import torch
 from torch import nn, Tensor
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 from torch.utils.flop_counter import FlopCounterMode
+from .data import atomic_open
 
 # %% auto #0
-__all__ = ['dcgan_init_', 'normalise_params', 'Generator', 'Discriminator', 'architecture_table', 'format_architecture',
-           'r1_penalty', 'save_model', 'load_model', 'forward_flops', 'forward_time']
+__all__ = ['dcgan_init_', 'ConditionalBatchNorm', 'normalise_params', 'Generator', 'Discriminator', 'architecture_table',
+           'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -55,6 +56,10 @@ def _tconv(c_in: int, c_out: int) -> nn.ConvTranspose2d:
     "5x5 transposed convolution of stride 2 that exactly doubles the grid."
     return nn.ConvTranspose2d(c_in, c_out, 5, stride=2, padding=2, output_padding=1)
 
+def _resize_conv(c_in: int, c_out: int) -> nn.Sequential:
+    "Nearest-neighbour doubling then a 3x3 convolution (Odena et al. 2016): an upsampling without checkerboard artefacts."
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(c_in, c_out, 3, padding=1))
+
 def _conv(c_in: int, c_out: int) -> nn.Conv2d:
     "5x5 convolution of stride 2 that halves an even grid."
     return nn.Conv2d(c_in, c_out, 5, stride=2, padding=2)
@@ -72,6 +77,21 @@ def dcgan_init_(module: nn.Module, std: float = 0.02) -> nn.Module:
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, std); nn.init.zeros_(m.bias)
     return module
+
+# %% ../nbs/01_model.ipynb #e2e63818
+class ConditionalBatchNorm(nn.Module):
+    "BatchNorm whose per-channel scale and shift are modulated by the parameters: BN(x) (1 + gamma(theta)) + beta(theta)."
+    def __init__(self, channels: int, n_params: int):
+        super().__init__()
+        self.bn, self.film = _bn(channels), nn.Linear(n_params, 2 * channels)
+
+    def reset_conditioning(self):
+        "Zero the modulation, so the layer starts as plain BatchNorm."
+        nn.init.zeros_(self.film.weight); nn.init.zeros_(self.film.bias)
+
+    def forward(self, x: Tensor, theta: Tensor) -> Tensor:
+        gamma, beta = self.film(theta).chunk(2, dim=1)
+        return self.bn(x) * (1 + gamma[:, :, None, None]) + beta[:, :, None, None]
 
 # %% ../nbs/01_model.ipynb #5b0581ee
 def _check_param_ranges(n_params: int, param_ranges) -> list[list[float]] | None:
@@ -117,31 +137,45 @@ def _theta_input(model: nn.Module, theta, batch_size: int, like: Tensor) -> Tens
     return normalise_params(theta, model.param_ranges, batch_size).to(device=like.device, dtype=like.dtype)
 
 # %% ../nbs/01_model.ipynb #e80546e8
+_UPSAMPLE = ('transpose', 'nearest')
+_G_CONDITIONING = ('input', 'batchnorm')
+
 class Generator(nn.Module):
     "The paper's DCGAN generator: latent `z` (and parameters `theta`) -> maps (B, channels, size, size) in [-1, 1]."
     def __init__(self, latent_dim: int = 64, channels: int = 1, size: int = 256, width: float = 1.0,
-                 n_params: int = 0, param_ranges: list | None = None, base_size: int | None = None):
+                 n_params: int = 0, param_ranges: list | None = None, base_size: int | None = None,
+                 upsample: str = 'transpose', conditioning: str = 'input'):
         super().__init__()
         self.latent_dim, self.channels = _check_int(latent_dim, 'latent_dim', 1), _check_int(channels, 'channels', 1)
         self.n_params, self.width = _check_int(n_params, 'n_params', 0), _check_width(width)
         self.base_size, self.n_stages = _grid(size, base_size)
         self.size, self.param_ranges = size, _check_param_ranges(n_params, param_ranges)
+        if upsample not in _UPSAMPLE: raise ValueError(f"upsample must be one of {_UPSAMPLE}, got {upsample!r}")
+        if conditioning not in _G_CONDITIONING: raise ValueError(f"conditioning must be one of {_G_CONDITIONING}, got {conditioning!r}")
+        self.upsample, self.conditioning = upsample, conditioning
         ch, b = _stage_channels(self.n_stages, self.width), self.base_size
-        layers = [nn.Linear(latent_dim + n_params, ch[0] * b * b), nn.Unflatten(1, (ch[0], b, b)), _bn(ch[0]), nn.ReLU()]
-        for c_in, c_out in zip(ch, ch[1:]): layers += [_tconv(c_in, c_out), _bn(c_out), nn.ReLU()]
-        self.net = nn.Sequential(*layers, _tconv(ch[-1], channels), nn.Tanh())
+        up = _tconv if upsample == 'transpose' else _resize_conv
+        norm = (lambda c: ConditionalBatchNorm(c, n_params)) if conditioning == 'batchnorm' and n_params else _bn
+        layers = [nn.Linear(latent_dim + n_params, ch[0] * b * b), nn.Unflatten(1, (ch[0], b, b)), norm(ch[0]), nn.ReLU()]
+        for c_in, c_out in zip(ch, ch[1:]): layers += [up(c_in, c_out), norm(c_out), nn.ReLU()]
+        self.net = nn.Sequential(*layers, up(ch[-1], channels), nn.Tanh())
         dcgan_init_(self)
+        for m in self.modules():
+            if isinstance(m, ConditionalBatchNorm): m.reset_conditioning()
 
     @property
     def config(self) -> dict:
         "Plain (JSON-able) arguments that rebuild this model: `Generator(**G.config)`."
         return dict(latent_dim=self.latent_dim, channels=self.channels, size=self.size, width=self.width, n_params=self.n_params,
-                    param_ranges=[list(r) for r in self.param_ranges] if self.param_ranges else None, base_size=self.base_size)
+                    param_ranges=[list(r) for r in self.param_ranges] if self.param_ranges else None, base_size=self.base_size,
+                    upsample=self.upsample, conditioning=self.conditioning)
 
     def forward(self, z: Tensor, theta=None) -> Tensor:
         z = _as_latent(z, self.latent_dim)
         t = _theta_input(self, theta, z.shape[0], z)
-        return self.net(z if t is None else torch.cat([z, t], 1))
+        h = z if t is None else torch.cat([z, t], 1)
+        for m in self.net: h = m(h, t) if isinstance(m, ConditionalBatchNorm) else m(h)
+        return h
 
 # %% ../nbs/01_model.ipynb #c4608005
 _CONDITIONING = ('both', 'projection', 'channels')
@@ -199,6 +233,7 @@ def _layer_name(model: nn.Module, m: nn.Module) -> str:
     if isinstance(m, nn.Conv2d): return f"Conv {m.kernel_size[0]}x{m.kernel_size[1]}, stride {m.stride[0]}"
     if isinstance(m, nn.BatchNorm2d): return "BatchNorm"
     if m is getattr(model, 'embed', None): return "Projection <E theta, mean h>"
+    if any(m is c.film for c in model.modules() if isinstance(c, ConditionalBatchNorm)): return "Conditioning theta -> BN scale, shift"
     return "Dense" if isinstance(model, Generator) else "Linear"
 
 def _inputs_for(model: nn.Module, batch_size: int = 1) -> tuple:
@@ -281,16 +316,8 @@ def save_model(module: nn.Module, path, **extra) -> Path:
         _check_plain(extra[k], f"extra[{k!r}]")
     obj = dict(format='cosmogan_nb.model/1', kind=type(module).__name__, config=module.config,
                state_dict={k: v.detach().cpu() for k, v in module.state_dict().items()}, **extra)
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)   # mkstemp makes 0600; a model file is as readable as any other output
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
+    with atomic_open(path) as f: torch.save(obj, f)
+    return Path(path)
 
 # %% ../nbs/01_model.ipynb #096440c6
 def _weights_mismatch(kind: str, config: dict, state: dict, expected: dict) -> str:

@@ -14,25 +14,11 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['atomic_write_bytes', 'figure_png', 'ReportSection', 'render_report', 'write_report', 'evaluate', 'plot_sample_grid',
+__all__ = ['figure_png', 'ReportSection', 'render_report', 'write_report', 'evaluate', 'plot_sample_grid',
            'plot_parameter_ordering', 'evaluation_sections']
 
 # %% ../nbs/06_report.ipynb #3e0ce80a
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    "Write `data` to `path` through a temporary file in the same folder and an atomic rename."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)   # mkstemp makes 0600; a report is as readable as any other output
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+from .data import atomic_write_bytes
 
 # %% ../nbs/06_report.ipynb #329beff9
 def figure_png(fig, dpi: int = 80) -> bytes:

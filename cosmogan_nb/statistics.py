@@ -106,12 +106,11 @@ def _bin_index(x: torch.Tensor, edges: np.ndarray, close_last: bool = False) -> 
         j = torch.searchsorted(e, x.double(), right=True)           # non-uniform edges: binary search
         if close_last: j[(j == n + 1) & (x.double() == e[-1])] = n
         return j
-    start = torch.tensor(1 - edges[0] / step, dtype=x.dtype, device=x.device)
-    t = torch.add(start, x, alpha=1 / step).clamp_(0.5, n + 1.5)    # 1 + (x - e0) / step, clamped outside the edges
+    t = x.mul(1 / step).add_(1 - edges[0] / step).clamp_(0.5, n + 1.5)   # 1 + (x - e0) / step, clamped outside the edges
     j = t.to(torch.int64)                                           # trunc == floor since t > 0
-    amb = t.sub_(j).sub_(0.5).abs_() > 0.5 - tol                   # within rounding of an edge: decide those exactly
-    if bool(amb.any()):
-        idx = amb.nonzero(as_tuple=True)
+    amb = t.frac_().sub_(0.5).abs_() > 0.5 - tol                   # within rounding of an edge: decide those exactly
+    idx = amb.nonzero(as_tuple=True)                                # (python-number operands keep every pass a plain vector loop)
+    if len(idx[0]):
         xa = x[idx].double()
         ja = torch.searchsorted(e, xa, right=True)
         if close_last: ja[(ja == n + 1) & (xa == e[-1])] = n       # numpy.histogram: the last bin includes its right edge

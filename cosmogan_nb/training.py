@@ -16,16 +16,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .data import DATASET_PRESETS, CosmoganTransform, make_dataset, save_maps, transform_from_dict
-from .model import Discriminator, Generator
+from .data import DATASET_PRESETS, CosmoganTransform, atomic_open, make_dataset, save_maps, transform_from_dict
+from .model import Discriminator, Generator, _UPSAMPLE, _G_CONDITIONING
 from .statistics import compare
 
 # %% auto #0
 __all__ = ['PRESETS', 'CHECKPOINT_FORMAT', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss', 'gradient_penalty',
-           'ema_decay', 'update_ema', 'recalibrate_batchnorm', 'save_checkpoint', 'load_checkpoint', 'load_generator',
-           'sample', 'split_indices', 'BatchSchedule', 'dataset_path', 'read_dataset_info', 'GlobalBatchNorm',
-           'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'TrainResult', 'read_metrics', 'train',
-           'train_cli', 'sample_cli', 'plot_training']
+           'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'save_checkpoint', 'load_checkpoint',
+           'load_generator', 'sample', 'split_indices', 'BatchSchedule', 'dataset_path', 'read_dataset_info',
+           'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'TrainResult',
+           'read_metrics', 'train', 'train_cli', 'sample_cli', 'plot_training']
 
 # %% ../nbs/02_training.ipynb #ed50c3d8
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -45,9 +45,12 @@ class TrainConfig:
     latent_dim: int = 64
     width: float = 1.0                # channel-width multiplier of G and D (1.0 = the paper)
     spectral_norm: bool = False       # spectral normalisation in D
+    g_upsample: str = 'transpose'     # G's upsampling: 'transpose' (the paper's 5x5 stride-2) or 'nearest' (resize + 3x3 conv)
+    g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
     loss: str = 'bce'                 # 'bce' (non-saturating), 'hinge' or 'wgan-gp'
     lr_g: float = 2e-4
     lr_d: float = 2e-4
+    lr_decay_start: float = 1.0       # fraction of max_steps after which both learning rates fall linearly to 0 at max_steps (1: constant)
     beta1: float = 0.5
     beta2: float = 0.999
     adam_eps: float = 1e-8
@@ -75,11 +78,14 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.loss not in _LOSSES: raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
+        if self.g_upsample not in _UPSAMPLE: raise ValueError(f"g_upsample must be one of {_UPSAMPLE}, got {self.g_upsample!r}")
+        if self.g_conditioning not in _G_CONDITIONING: raise ValueError(f"g_conditioning must be one of {_G_CONDITIONING}, got {self.g_conditioning!r}")
         for k in ('size', 'channels', 'latent_dim', 'batch_size', 'n_critic', 'max_steps', 'log_every', 'eval_maps', 'checkpoint_every'):
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
         for k in ('lr_g', 'lr_d', 'width'):
             if not getattr(self, k) > 0: raise ValueError(f"{k} must be positive, got {getattr(self, k)!r}")
+        if not 0 <= self.lr_decay_start <= 1: raise ValueError(f"lr_decay_start must be a fraction in [0, 1], got {self.lr_decay_start}")
         if not 0 <= self.label_swap <= 1: raise ValueError(f"label_swap must be a probability in [0, 1], got {self.label_swap}")
         if not 0 <= self.ema < 1: raise ValueError(f"ema must be a decay in [0, 1), got {self.ema}")
         if not 0 <= self.holdout < 1: raise ValueError(f"holdout must be a fraction in [0, 1), got {self.holdout}")
@@ -98,8 +104,9 @@ class TrainConfig:
 
 # %% ../nbs/02_training.ipynb #63b15f00
 PRESETS = {
-    'quick': TrainConfig(data='wl', n_maps=2000, size=64, width=0.125, batch_size=32, lr_g=1e-4, lr_d=4e-4, ema=0.999, max_steps=6000, minutes=8.0,
-                         log_every=25, eval_every=100, eval_maps=200, checkpoint_every=100, threads=1,
+    'quick': TrainConfig(data='wl', n_maps=2000, size=64, width=0.125, batch_size=32, loss='hinge', spectral_norm=True,
+                         g_upsample='nearest', g_conditioning='batchnorm', lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999,
+                         max_steps=6000, minutes=11.0, log_every=25, eval_every=200, eval_maps=200, checkpoint_every=200,
                          select_by='power_spectrum+pixel_pdf+minkowski/10'),
     'wl': TrainConfig(data='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
     'cw': TrainConfig(data='cw', n_maps=5000, lr_g=3e-5, lr_d=3e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
@@ -148,6 +155,13 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float):
     e, m = list(ema.parameters()), list(model.parameters())
     torch._foreach_lerp_(e, [p.detach() for p in m], 1 - decay)
 
+# %% ../nbs/02_training.ipynb #8edf5dfe
+def lr_factor(step: int, max_steps: int, decay_start: float = 1.0) -> float:
+    "Learning-rate multiplier at `step`: 1 until decay_start x max_steps, then falling linearly to 0 at max_steps."
+    s0 = decay_start * max_steps
+    if decay_start >= 1 or step < s0: return 1.0
+    return max(0.0, (max_steps - step) / (max_steps - s0))
+
 # %% ../nbs/02_training.ipynb #ef493588
 @torch.no_grad()
 def recalibrate_batchnorm(G: nn.Module, n_batches: int = 8, batch_size: int = 64, thetas: torch.Tensor | None = None, seed: int = 0):
@@ -171,16 +185,8 @@ CHECKPOINT_FORMAT = 'cosmogan_nb.training/1'
 
 def save_checkpoint(obj: dict, path) -> Path:
     "Write `obj` atomically to `path` with `torch.save` (temporary file + `os.replace`)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, 0o644); os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-    return path
+    with atomic_open(path) as f: torch.save(obj, f)
+    return Path(path)
 
 def load_checkpoint(path, map_location='cpu') -> dict:
     "Load a checkpoint with `weights_only=True`; pickled code, corrupt or truncated files raise a clear `ValueError`."
@@ -471,9 +477,7 @@ def _check_resumable(old: dict, new: TrainConfig, path) -> None:
 
 def _write_jsonl(path: Path, records: list) -> None:
     "Atomically rewrite a JSON-lines file."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    with os.fdopen(fd, 'w') as f: f.writelines(json.dumps(r) + '\n' for r in records)
-    os.chmod(tmp, 0o644); os.replace(tmp, path)
+    with atomic_open(path, 'w') as f: f.writelines(json.dumps(r) + '\n' for r in records)
 
 def read_metrics(run) -> list[dict]:
     "The records of a run's `metrics.jsonl` (a run directory or the file)."
@@ -508,7 +512,8 @@ def _models(config: TrainConfig, info: dict):
     kw = {}
     if config.conditional: kw = dict(n_params=info['params'].shape[1], param_ranges=info['param_ranges'])
     torch.manual_seed(_seed(config.seed, 3))
-    G = Generator(latent_dim=config.latent_dim, channels=config.channels, size=config.size, width=config.width, **kw)
+    G = Generator(latent_dim=config.latent_dim, channels=config.channels, size=config.size, width=config.width,
+                  upsample=config.g_upsample, conditioning=config.g_conditioning, **kw)
     D = Discriminator(channels=config.channels, size=config.size, width=config.width, spectral_norm=config.spectral_norm, **kw)
     return G, D
 
@@ -626,6 +631,10 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
     if config.threads: torch.set_num_threads(config.threads)
     try:
         while step < config.max_steps:
+            if config.lr_decay_start < 1:   # the step's learning rates (a pure function of the step: resumable)
+                f = lr_factor(step, config.max_steps, config.lr_decay_start)
+                for opt, lr in ((opt_g, config.lr_g), (opt_d, config.lr_d)):
+                    for group in opt.param_groups: group['lr'] = lr * f
             for c in range(config.n_critic):   # ---- discriminator updates
                 b = step * config.n_critic + c
                 real, th = next(batches)
