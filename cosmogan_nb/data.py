@@ -543,6 +543,11 @@ class _MapWriter:
         self.path, self.n = Path(path), n
         self._atomic = atomic_path(self.path)
         self.tmp = self._atomic.__enter__()
+        try: self._create(n, channels, size, param_names, transform, param_units, attrs)
+        except BaseException: self._atomic.__exit__(*sys.exc_info()); raise   # removes the temporary file
+
+    def _create(self, n, channels, size, param_names, transform, param_units, attrs):
+        "Open the temporary HDF5 file and lay out its datasets and attributes."
         self.f = h5py.File(self.tmp, 'w')
         self.maps = self.f.create_dataset('maps', (n, channels, size, size), np.float32, chunks=(1, channels, size, size),
                                           compression='gzip', compression_opts=1, shuffle=True)
