@@ -6,7 +6,7 @@ Docs: https://cosmogan-nb.github.io/cosmogan_nb/model.html.md"""
 
 # %% ../nbs/01_model.ipynb #7395c9a7
 from __future__ import annotations
-import json, math, os, pickle, tempfile, time
+import json, math, pickle, time
 from pathlib import Path
 
 import torch

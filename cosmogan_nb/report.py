@@ -6,7 +6,7 @@ Docs: https://cosmogan-nb.github.io/cosmogan_nb/report.html.md"""
 
 # %% ../nbs/06_report.ipynb #14575823
 from __future__ import annotations
-import base64, datetime, html, io, json, math, os, tempfile
+import base64, datetime, html, io, json, math
 from dataclasses import dataclass, field
 from pathlib import Path
 

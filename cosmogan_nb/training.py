@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_training.ipynb #13c83901
 from __future__ import annotations
-import argparse, copy, dataclasses, json, math, os, pickle, re, sys, tempfile, time
+import argparse, copy, dataclasses, json, math, os, pickle, re, sys, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
