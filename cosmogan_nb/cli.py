@@ -36,7 +36,7 @@ class DemoConfig:
 # %% ../nbs/07_cli.ipynb #82776c50
 def _tiny_overrides() -> dict:
     "Training overrides for a seconds-long smoke run."
-    return dict(n_maps=64, size=64, max_steps=6, minutes=None, eval_every=3, eval_maps=16, checkpoint_every=3, log_every=2, batch_size=16)
+    return dict(n_maps=64, size=64, max_steps=6, minutes=None, eval_every=3, eval_maps=16, bn_batches=2, checkpoint_every=3, log_every=2, batch_size=16)
 
 def _demo_training_config(cfg: DemoConfig, data_path: str):
     "The training config of the demo: the preset, conditioned and pointed at the data, with the demo's overrides."

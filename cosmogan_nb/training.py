@@ -65,6 +65,7 @@ class TrainConfig:
     log_every: int = 50
     eval_every: int = 1000            # steps between held-out evaluations (0: never)
     eval_maps: int = 256              # generated and held-out maps per evaluation
+    bn_batches: int = 32              # batches of 64 latents that re-estimate the EMA generator's BatchNorm statistics before each evaluation
     select_by: str = 'power_spectrum+pixel_pdf'  # compare() scores summed into the best-checkpoint score ('name' or 'name/x' terms)
     checkpoint_every: int = 1000
     device: str = 'auto'              # 'auto', 'cpu', 'cuda', 'cuda:1', ...
@@ -80,7 +81,7 @@ class TrainConfig:
         if self.loss not in _LOSSES: raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
         if self.g_upsample not in _UPSAMPLE: raise ValueError(f"g_upsample must be one of {_UPSAMPLE}, got {self.g_upsample!r}")
         if self.g_conditioning not in _G_CONDITIONING: raise ValueError(f"g_conditioning must be one of {_G_CONDITIONING}, got {self.g_conditioning!r}")
-        for k in ('size', 'channels', 'latent_dim', 'batch_size', 'n_critic', 'max_steps', 'log_every', 'eval_maps', 'checkpoint_every'):
+        for k in ('size', 'channels', 'latent_dim', 'batch_size', 'n_critic', 'max_steps', 'log_every', 'eval_maps', 'bn_batches', 'checkpoint_every'):
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
         for k in ('lr_g', 'lr_d', 'width'):
@@ -104,9 +105,9 @@ class TrainConfig:
 
 # %% ../nbs/02_training.ipynb #63b15f00
 PRESETS = {
-    'quick': TrainConfig(data='wl', n_maps=2000, size=64, width=0.125, batch_size=32, loss='hinge', spectral_norm=True,
+    'quick': TrainConfig(data='wl', n_maps=3000, holdout=0.2, size=64, width=0.125, batch_size=32, loss='hinge', spectral_norm=True,
                          g_upsample='nearest', g_conditioning='batchnorm', lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999,
-                         max_steps=6000, minutes=11.0, log_every=25, eval_every=200, eval_maps=200, checkpoint_every=200,
+                         max_steps=6000, minutes=13.0, log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200,
                          select_by='power_spectrum+pixel_pdf+minkowski/10'),
     'wl': TrainConfig(data='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
     'cw': TrainConfig(data='cw', n_maps=5000, lr_g=3e-5, lr_d=3e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
@@ -450,7 +451,7 @@ def heldout_scores(reference: np.ndarray, generated: np.ndarray, params: np.ndar
     return {k: float(np.max([p[k] for p in per]) if k.startswith('minkowski') else np.mean([p[k] for p in per])) for k in per[0] if '[' not in k}
 
 # %% ../nbs/02_training.ipynb #cab4897c
-_RESUMABLE = ('max_steps', 'minutes', 'device', 'num_workers', 'threads', 'compile', 'in_memory', 'log_every', 'eval_every', 'eval_maps', 'checkpoint_every')
+_RESUMABLE = ('max_steps', 'minutes', 'device', 'num_workers', 'threads', 'compile', 'in_memory', 'log_every', 'eval_every', 'eval_maps', 'bn_batches', 'checkpoint_every')
 
 @dataclass
 class TrainResult:
@@ -605,7 +606,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
 
     def evaluate():
         Gs = G_ema if G_ema is not None else G_raw
-        if G_ema is not None: recalibrate_batchnorm(G_ema, 8, min(config.batch_size, 64), train_th, seed=_seed(config.seed, 5))
+        if G_ema is not None: recalibrate_batchnorm(G_ema, config.bn_batches, 64, train_th, seed=_seed(config.seed, 5))
         Gs.eval()
         z = torch.randn(len(hold_ref), config.latent_dim, generator=torch.Generator().manual_seed(_seed(config.seed, 6)))
         with torch.no_grad(), amp:
