@@ -16,8 +16,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from .data import atomic_open
 
 # %% auto #0
-__all__ = ['dcgan_init_', 'ConditionalBatchNorm', 'normalise_params', 'Generator', 'Discriminator', 'architecture_table',
-           'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops', 'forward_time']
+__all__ = ['dcgan_init_', 'ConditionalBatchNorm', 'normalise_params', 'Generator', 'Discriminator', 'PixelQuantileCritic',
+           'architecture_table', 'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops',
+           'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -184,7 +185,8 @@ class Discriminator(nn.Module):
     "The paper's DCGAN discriminator: maps (B, channels, size, size) (and `theta`) -> logits (B,)."
     def __init__(self, channels: int = 1, size: int = 256, width: float = 1.0, n_params: int = 0,
                  param_ranges: list | None = None, spectral_norm: bool = False, batch_norm: bool = True,
-                 conditioning: str = 'both', negative_slope: float = 0.2, base_size: int | None = None):
+                 conditioning: str = 'both', negative_slope: float = 0.2, base_size: int | None = None,
+                 pixel_quantiles: int = 0, pixel_center=0.0, pixel_scale=1.0):
         super().__init__()
         self.channels, self.n_params = _check_int(channels, 'channels', 1), _check_int(n_params, 'n_params', 0)
         self.width, (self.base_size, self.n_stages) = _check_width(width), _grid(size, base_size)
@@ -204,6 +206,9 @@ class Discriminator(nn.Module):
         if spectral_norm:
             for m in list(self.modules()):
                 if isinstance(m, (nn.Conv2d, nn.Linear)): _spectral_norm(m)
+        self.pixel_quantiles = _check_int(pixel_quantiles, 'pixel_quantiles', 0)
+        self.pixel_critic = (PixelQuantileCritic(channels, pixel_quantiles, n_params, pixel_center, pixel_scale)
+                             if pixel_quantiles else None)
 
     @property
     def config(self) -> dict:
@@ -211,18 +216,58 @@ class Discriminator(nn.Module):
         return dict(channels=self.channels, size=self.size, width=self.width, n_params=self.n_params,
                     param_ranges=[list(r) for r in self.param_ranges] if self.param_ranges else None,
                     spectral_norm=self.spectral_norm, batch_norm=self.batch_norm, conditioning=self.conditioning,
-                    negative_slope=self.negative_slope, base_size=self.base_size)
+                    negative_slope=self.negative_slope, base_size=self.base_size, pixel_quantiles=self.pixel_quantiles,
+                    **(self.pixel_critic.stats if self.pixel_critic is not None else {}))
 
     def forward(self, x: Tensor, theta=None) -> Tensor:
         want = (self.channels, self.size, self.size)
         if not isinstance(x, Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != want:
             raise ValueError(f"x must have shape (B, {', '.join(map(str, want))}), got {tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
         t = _theta_input(self, theta, x.shape[0], x)
+        extra = 0 if self.pixel_critic is None else self.pixel_critic(x, t)
         if self._channel_cond: x = torch.cat([x, t[:, :, None, None].expand(-1, -1, *x.shape[2:])], 1)
         h = self.features(x)
         logit = self.head(h.flatten(1)).squeeze(1)
         if self.embed is not None: logit = logit + (self.embed(t) * h.mean((2, 3))).sum(1)
-        return logit
+        return logit + extra
+
+# %% ../nbs/01_model.ipynb #dc9f0efc
+def _channel_floats(v, name: str, channels: int) -> list[float]:
+    "One float per channel from a number or a list of `channels` numbers."
+    try: vals = [float(a) for a in (v if isinstance(v, (list, tuple)) else torch.as_tensor(v).flatten().tolist())]
+    except (TypeError, ValueError): raise ValueError(f"{name} must be a number or a list of numbers, got {v!r}") from None
+    if len(vals) == 1: vals = vals * channels
+    if len(vals) != channels: raise ValueError(f"{name} must be one number or one per channel ({channels}), got {v!r}")
+    return vals
+
+class PixelQuantileCritic(nn.Module):
+    "Discriminator term on each map's one-point distribution: an MLP of its standardised pixel quantiles (and normalised parameters)."
+    def __init__(self, channels: int = 1, n_quantiles: int = 16, n_params: int = 0, center=0.0, scale=1.0,
+                 gain: float = 10.0, hidden: int = 64):
+        super().__init__()
+        self.channels, self.n_quantiles = _check_int(channels, 'channels', 1), _check_int(n_quantiles, 'pixel_quantiles', 1)
+        self.center, self.scale = _channel_floats(center, 'pixel_center', channels), _channel_floats(scale, 'pixel_scale', channels)
+        if min(self.scale) <= 0: raise ValueError(f"pixel_scale must be positive, got {scale!r}")
+        self.gain = float(gain)
+        self.register_buffer('levels', (torch.arange(n_quantiles, dtype=torch.float64) + 0.5) / n_quantiles, persistent=False)
+        self.register_buffer('_center', torch.tensor(self.center)[:, None], persistent=False)   # follow the module to its device,
+        self.register_buffer('_scale', torch.tensor(self.scale)[:, None], persistent=False)     # not saved (they are in the config)
+        self.mlp = nn.Sequential(nn.Linear(channels * n_quantiles + _check_int(n_params, 'n_params', 0), hidden),
+                                 nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+
+    @property
+    def stats(self) -> dict:
+        "The standardisation, as `Discriminator` arguments."
+        return dict(pixel_center=list(self.center), pixel_scale=list(self.scale))
+
+    def quantiles(self, x: Tensor) -> Tensor:
+        "Lower pixel quantiles (B, C, n) at levels (i + 1/2)/n: sorted pixels, with no size limit (torch.quantile stops at 2^24 values)."
+        xs = x.float().flatten(2).sort(-1).values
+        return xs[..., (self.levels * (xs.shape[-1] - 1)).floor().long()]
+
+    def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
+        f = (self.gain * (self.quantiles(x) - self._center) / self._scale).flatten(1)
+        return self.mlp(f if t is None else torch.cat([f, t.to(f.dtype)], 1)).squeeze(1)
 
 # %% ../nbs/01_model.ipynb #3efdbafd
 _ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid)

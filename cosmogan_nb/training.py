@@ -24,8 +24,8 @@ from .statistics import compare
 __all__ = ['PRESETS', 'CHECKPOINT_FORMAT', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss', 'gradient_penalty',
            'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'save_checkpoint', 'load_checkpoint',
            'load_generator', 'sample', 'split_indices', 'BatchSchedule', 'dataset_path', 'read_dataset_info',
-           'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'TrainResult',
-           'read_metrics', 'train', 'train_cli', 'sample_cli', 'plot_training']
+           'pixel_moments', 'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores',
+           'TrainResult', 'read_metrics', 'train', 'train_cli', 'sample_cli', 'plot_training']
 
 # %% ../nbs/02_training.ipynb #ed50c3d8
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -45,6 +45,7 @@ class TrainConfig:
     latent_dim: int = 64
     width: float = 1.0                # channel-width multiplier of G and D (1.0 = the paper)
     spectral_norm: bool = False       # spectral normalisation in D
+    d_pixel_quantiles: int = 0        # pixel quantiles per channel that D's one-point critic sees (0: the paper's D)
     g_upsample: str = 'transpose'     # G's upsampling: 'transpose' (the paper's 5x5 stride-2) or 'nearest' (resize + 3x3 conv)
     g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
     loss: str = 'bce'                 # 'bce' (non-saturating), 'hinge' or 'wgan-gp'
@@ -84,6 +85,8 @@ class TrainConfig:
         for k in ('size', 'channels', 'latent_dim', 'batch_size', 'n_critic', 'max_steps', 'log_every', 'eval_maps', 'bn_batches', 'checkpoint_every'):
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
+        if not isinstance(self.d_pixel_quantiles, int) or isinstance(self.d_pixel_quantiles, bool) or self.d_pixel_quantiles < 0:
+            raise ValueError(f"d_pixel_quantiles must be a non-negative integer, got {self.d_pixel_quantiles!r}")
         for k in ('lr_g', 'lr_d', 'width'):
             if not getattr(self, k) > 0: raise ValueError(f"{k} must be positive, got {getattr(self, k)!r}")
         if not 0 <= self.lr_decay_start <= 1: raise ValueError(f"lr_decay_start must be a fraction in [0, 1], got {self.lr_decay_start}")
@@ -106,7 +109,7 @@ class TrainConfig:
 # %% ../nbs/02_training.ipynb #63b15f00
 PRESETS = {
     'quick': TrainConfig(data='wl', n_maps=3000, holdout=0.2, size=64, width=0.125, batch_size=32, loss='hinge', spectral_norm=True,
-                         g_upsample='nearest', g_conditioning='batchnorm', lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999,
+                         d_pixel_quantiles=16, g_upsample='nearest', g_conditioning='batchnorm', lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999,
                          max_steps=6000, minutes=13.0, log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200,
                          select_by='power_spectrum+pixel_pdf+minkowski/10'),
     'wl': TrainConfig(data='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
@@ -332,6 +335,20 @@ def read_dataset_info(path, config: TrainConfig) -> dict:
         ranges = [(float(a), float(b) if b > a else float(a) + 1.0) for a, b in zip(lo, hi)]
     return dict(n=shape[0], shape=shape[1:], params=params, param_names=names, param_ranges=ranges, transform=transform)
 
+# %% ../nbs/02_training.ipynb #cd3de138
+def pixel_moments(path, indices, transform, n_max: int = 256, chunk: int = 64) -> tuple[list, list]:
+    "Per-channel mean and standard deviation of the transformed pixels of up to `n_max` maps of `indices` (evenly spread)."
+    indices = np.asarray(indices)
+    if len(indices) == 0: raise ValueError(f"no maps to measure in {str(path)!r}: indices is empty")
+    idx = np.unique(indices[np.linspace(0, len(indices) - 1, min(n_max, len(indices))).round().astype(int)])
+    n = s1 = s2 = 0
+    with h5py.File(path, 'r') as f:
+        for part in np.array_split(idx, -(-len(idx) // chunk)):
+            x = transform.forward(f['maps'][part].astype(np.float64))
+            n, s1, s2 = n + x[:, 0].size, s1 + x.sum((0, 2, 3)), s2 + (x ** 2).sum((0, 2, 3))
+    mean = s1 / n
+    return mean.tolist(), np.sqrt(np.maximum(s2 / n - mean ** 2, 1e-24)).tolist()
+
 # %% ../nbs/02_training.ipynb #a10839c1
 class _BatchReader(torch.utils.data.Dataset):
     "Reads this process's slice of global batch b from the HDF5 file (one handle per DataLoader worker)."
@@ -508,13 +525,16 @@ def _plain(d):
 def _call(M, x, th):
     return M(x) if th is None or th.shape[-1] == 0 else M(x, th)
 
-def _models(config: TrainConfig, info: dict):
-    "Generator and discriminator for `config` (conditional on the dataset's parameters when asked)."
+def _models(config: TrainConfig, info: dict, pixel_stats: tuple | None = None):
+    "Generator and discriminator for `config` (conditional on the dataset's parameters when asked; `pixel_stats` standardise D's one-point critic)."
     kw = {}
     if config.conditional: kw = dict(n_params=info['params'].shape[1], param_ranges=info['param_ranges'])
     torch.manual_seed(_seed(config.seed, 3))
     G = Generator(latent_dim=config.latent_dim, channels=config.channels, size=config.size, width=config.width,
                   upsample=config.g_upsample, conditioning=config.g_conditioning, **kw)
+    if config.d_pixel_quantiles:
+        if pixel_stats is None: raise ValueError("d_pixel_quantiles needs the training pixels' (mean, std) per channel: pass pixel_stats")
+        kw.update(pixel_quantiles=config.d_pixel_quantiles, pixel_center=pixel_stats[0], pixel_scale=pixel_stats[1])
     D = Discriminator(channels=config.channels, size=config.size, width=config.width, spectral_norm=config.spectral_norm, **kw)
     return G, D
 
@@ -538,7 +558,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
     bl = config.batch_size // world; lo, hi = rank * bl, (rank + 1) * bl
     schedule = BatchSchedule(len(train_idx), config.batch_size, config.seed)
 
-    G, D = _models(config, info)
+    G, D = _models(config, info, pixel_moments(path, train_idx, info['transform']) if config.d_pixel_quantiles else None)
     G_ema = copy.deepcopy(G).eval() if config.ema > 0 else None
     cuda = device.type == 'cuda'
     if world > 1 and config.sync_batchnorm:
