@@ -373,9 +373,10 @@ def _weights_mismatch(kind: str, config: dict, state: dict, expected: dict) -> s
     if kind == 'Generator' and first is not None and first.ndim == 2:
         n_in, want = first.shape[1], config['latent_dim'] + config['n_params']
         if n_in != want: problems.append(f"the weights take latent_dim + n_params = {n_in} inputs, the config says latent_dim={config['latent_dim']} + n_params={config['n_params']} = {want}")
-        last = state.get(lin[-1]) if lin else None
-        if last is not None and last.ndim == 4 and last.shape[1] != config['channels']:
-            problems.append(f"the weights make channels={last.shape[1]} maps, the config says channels={config['channels']}")
+        last = state.get(lin[-1]) if lin else None   # (in, out, k, k) for a transposed convolution, (out, in, k, k) for a convolution
+        out = None if last is None or last.ndim != 4 else last.shape[0 if config.get('upsample', 'transpose') == 'nearest' else 1]
+        if out is not None and out != config['channels']:
+            problems.append(f"the weights make channels={out} maps, the config says channels={config['channels']}")
     if kind == 'Discriminator' and first is not None and first.ndim == 4:
         extra = config['n_params'] if config['n_params'] and config.get('conditioning', 'both') != 'projection' else 0
         if first.shape[1] != config['channels'] + extra:
