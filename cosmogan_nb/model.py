@@ -13,7 +13,7 @@ import torch
 from torch import nn, Tensor
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 from torch.utils.flop_counter import FlopCounterMode
-from .data import atomic_open
+from .data import atomic_open, _per_channel
 
 # %% auto #0
 __all__ = ['dcgan_init_', 'ConditionalBatchNorm', 'normalise_params', 'Generator', 'Discriminator', 'PixelQuantileCritic',
@@ -233,9 +233,8 @@ class Discriminator(nn.Module):
 
 # %% ../nbs/01_model.ipynb #dc9f0efc
 def _channel_floats(v, name: str, channels: int) -> list[float]:
-    "One float per channel from a number or a list of `channels` numbers."
-    try: vals = [float(a) for a in (v if isinstance(v, (list, tuple)) else torch.as_tensor(v).flatten().tolist())]
-    except (TypeError, ValueError): raise ValueError(f"{name} must be a number or a list of numbers, got {v!r}") from None
+    "One float per channel from a number or a list of `channels` numbers (parsed and checked finite by the data module's `_per_channel`)."
+    vals = _per_channel(name, v).tolist()
     if len(vals) == 1: vals = vals * channels
     if len(vals) != channels: raise ValueError(f"{name} must be one number or one per channel ({channels}), got {v!r}")
     return vals

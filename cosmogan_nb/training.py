@@ -109,8 +109,8 @@ class TrainConfig:
 # %% ../nbs/02_training.ipynb #63b15f00
 PRESETS = {
     'quick': TrainConfig(data='wl', n_maps=3000, holdout=0.2, size=64, width=0.125, batch_size=32, loss='hinge', spectral_norm=True,
-                         d_pixel_quantiles=16, g_upsample='nearest', g_conditioning='batchnorm', lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999,
-                         max_steps=6000, minutes=13.0, log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200,
+                         d_pixel_quantiles=16, g_upsample='nearest', g_conditioning='batchnorm',
+                         lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999, max_steps=6000, minutes=13.0, log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200,
                          select_by='power_spectrum+pixel_pdf+minkowski/10'),
     'wl': TrainConfig(data='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
     'cw': TrainConfig(data='cw', n_maps=5000, lr_g=3e-5, lr_d=3e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
@@ -525,16 +525,17 @@ def _plain(d):
 def _call(M, x, th):
     return M(x) if th is None or th.shape[-1] == 0 else M(x, th)
 
-def _models(config: TrainConfig, info: dict, pixel_stats: tuple | None = None):
-    "Generator and discriminator for `config` (conditional on the dataset's parameters when asked; `pixel_stats` standardise D's one-point critic)."
+def _models(config: TrainConfig, info: dict, path=None):
+    "Generator and discriminator for `config` (conditional on the dataset's parameters when asked; D's one-point critic standardised by the training maps in `path`)."
     kw = {}
     if config.conditional: kw = dict(n_params=info['params'].shape[1], param_ranges=info['param_ranges'])
     torch.manual_seed(_seed(config.seed, 3))
     G = Generator(latent_dim=config.latent_dim, channels=config.channels, size=config.size, width=config.width,
                   upsample=config.g_upsample, conditioning=config.g_conditioning, **kw)
     if config.d_pixel_quantiles:
-        if pixel_stats is None: raise ValueError("d_pixel_quantiles needs the training pixels' (mean, std) per channel: pass pixel_stats")
-        kw.update(pixel_quantiles=config.d_pixel_quantiles, pixel_center=pixel_stats[0], pixel_scale=pixel_stats[1])
+        if path is None: raise ValueError("d_pixel_quantiles needs the dataset file: pass path, whose training maps standardise the critic")
+        center, scale = pixel_moments(path, split_indices(info['n'], config.holdout, config.data_seed)[0], info['transform'])
+        kw.update(pixel_quantiles=config.d_pixel_quantiles, pixel_center=center, pixel_scale=scale)
     D = Discriminator(channels=config.channels, size=config.size, width=config.width, spectral_norm=config.spectral_norm, **kw)
     return G, D
 
@@ -558,7 +559,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
     bl = config.batch_size // world; lo, hi = rank * bl, (rank + 1) * bl
     schedule = BatchSchedule(len(train_idx), config.batch_size, config.seed)
 
-    G, D = _models(config, info, pixel_moments(path, train_idx, info['transform']) if config.d_pixel_quantiles else None)
+    G, D = _models(config, info, path)
     G_ema = copy.deepcopy(G).eval() if config.ema > 0 else None
     cuda = device.type == 'cuda'
     if world > 1 and config.sync_batchnorm:

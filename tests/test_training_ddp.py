@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from cosmogan_nb.data import make_dataset
-from cosmogan_nb.training import TrainConfig, _models, load_checkpoint, pixel_moments, read_dataset_info, read_metrics, split_indices
+from cosmogan_nb.training import TrainConfig, _models, load_checkpoint, read_dataset_info, read_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "import sys\nfrom cosmogan_nb.training import train_cli\nsys.exit(train_cli(sys.argv[1:]))\n"
@@ -40,9 +40,7 @@ def test_two_processes_train_the_same_model(tmp_path):
             assert math.isclose(a[k], b[k], rel_tol=1e-3, abs_tol=1e-6), (a['step'], k, a[k], b[k])
     # same weights: the difference is a tiny fraction of how far training moved them
     cfg = TrainConfig.from_dict(one['config'])
-    info = read_dataset_info(data, cfg)
-    stats = pixel_moments(data, split_indices(info['n'], cfg.holdout, cfg.data_seed)[0], info['transform']) if cfg.d_pixel_quantiles else None
-    G0, D0 = _models(cfg, info, stats)
+    G0, D0 = _models(cfg, read_dataset_info(data, cfg), data)
     for part, init in (('generator', G0), ('discriminator', D0)):
         w0, w1, w2 = _flat(init.state_dict()), _flat(one[part]['state_dict']), _flat(two[part]['state_dict'])
         moved = (w1 - w0).norm()
