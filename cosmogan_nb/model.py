@@ -17,8 +17,8 @@ from .data import atomic_open, _per_channel
 
 # %% auto #0
 __all__ = ['dcgan_init_', 'ConditionalBatchNorm', 'normalise_params', 'Generator', 'Discriminator', 'PixelQuantileCritic',
-           'architecture_table', 'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops',
-           'forward_time']
+           'shell_power_spectrum', 'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty',
+           'save_model', 'load_model', 'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -186,7 +186,8 @@ class Discriminator(nn.Module):
     def __init__(self, channels: int = 1, size: int = 256, width: float = 1.0, n_params: int = 0,
                  param_ranges: list | None = None, spectral_norm: bool = False, batch_norm: bool = True,
                  conditioning: str = 'both', negative_slope: float = 0.2, base_size: int | None = None,
-                 pixel_quantiles: int = 0, pixel_center=0.0, pixel_scale=1.0):
+                 pixel_quantiles: int = 0, pixel_center=0.0, pixel_scale=1.0,
+                 spectrum_bins: int = 0, spectrum_center=0.0, spectrum_scale=1.0):
         super().__init__()
         self.channels, self.n_params = _check_int(channels, 'channels', 1), _check_int(n_params, 'n_params', 0)
         self.width, (self.base_size, self.n_stages) = _check_width(width), _grid(size, base_size)
@@ -209,6 +210,9 @@ class Discriminator(nn.Module):
         self.pixel_quantiles = _check_int(pixel_quantiles, 'pixel_quantiles', 0)
         self.pixel_critic = (PixelQuantileCritic(channels, pixel_quantiles, n_params, pixel_center, pixel_scale)
                              if pixel_quantiles else None)
+        self.spectrum_bins = _check_int(spectrum_bins, 'spectrum_bins', 0)
+        self.spectrum_critic = (PowerSpectrumCritic(channels, size, spectrum_bins, n_params, spectrum_center, spectrum_scale)
+                                if spectrum_bins else None)
 
     @property
     def config(self) -> dict:
@@ -217,14 +221,15 @@ class Discriminator(nn.Module):
                     param_ranges=[list(r) for r in self.param_ranges] if self.param_ranges else None,
                     spectral_norm=self.spectral_norm, batch_norm=self.batch_norm, conditioning=self.conditioning,
                     negative_slope=self.negative_slope, base_size=self.base_size, pixel_quantiles=self.pixel_quantiles,
-                    **(self.pixel_critic.stats if self.pixel_critic is not None else {}))
+                    **(self.pixel_critic.stats if self.pixel_critic is not None else {}), spectrum_bins=self.spectrum_bins,
+                    **(self.spectrum_critic.stats if self.spectrum_critic is not None else {}))
 
     def forward(self, x: Tensor, theta=None) -> Tensor:
         want = (self.channels, self.size, self.size)
         if not isinstance(x, Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != want:
             raise ValueError(f"x must have shape (B, {', '.join(map(str, want))}), got {tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
         t = _theta_input(self, theta, x.shape[0], x)
-        extra = 0 if self.pixel_critic is None else self.pixel_critic(x, t)
+        extra = sum(c(x, t) for c in (self.pixel_critic, self.spectrum_critic) if c is not None)
         if self._channel_cond: x = torch.cat([x, t[:, :, None, None].expand(-1, -1, *x.shape[2:])], 1)
         h = self.features(x)
         logit = self.head(h.flatten(1)).squeeze(1)
@@ -232,11 +237,11 @@ class Discriminator(nn.Module):
         return logit + extra
 
 # %% ../nbs/01_model.ipynb #dc9f0efc
-def _channel_floats(v, name: str, channels: int) -> list[float]:
-    "One float per channel from a number or a list of `channels` numbers (parsed and checked finite by the data module's `_per_channel`)."
+def _channel_floats(v, name: str, channels: int, per: str = 'channel') -> list[float]:
+    "One float per channel (or other `per` item) from a number or a list of `channels` numbers (parsed and checked finite by the data module's `_per_channel`)."
     vals = _per_channel(name, v).tolist()
     if len(vals) == 1: vals = vals * channels
-    if len(vals) != channels: raise ValueError(f"{name} must be one number or one per channel ({channels}), got {v!r}")
+    if len(vals) != channels: raise ValueError(f"{name} must be one number or one per {per} ({channels}), got {v!r}")
     return vals
 
 class PixelQuantileCritic(nn.Module):
@@ -267,6 +272,70 @@ class PixelQuantileCritic(nn.Module):
     def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
         f = (self.gain * (self.quantiles(x) - self._center) / self._scale).flatten(1)
         return self.mlp(f if t is None else torch.cat([f, t.to(f.dtype)], 1)).squeeze(1)
+
+# %% ../nbs/01_model.ipynb #652c34c4
+def _shells(size: int, n_bins: int) -> tuple[Tensor, Tensor, Tensor]:
+    "Shell of each rfft2 mode (|k| rounded, in units of 2pi/L; n_bins + 1 for k = 0 and beyond n_bins), its weight and the weighted modes per shell 1..n_bins."
+    nx, ny = torch.fft.fftfreq(size, 1 / size, dtype=torch.float64), torch.fft.rfftfreq(size, 1 / size, dtype=torch.float64)
+    shell = torch.floor(torch.sqrt(nx[:, None] ** 2 + ny[None, :] ** 2) + 0.5).long()
+    shell = torch.where((shell >= 1) & (shell <= n_bins), shell - 1, n_bins).flatten()
+    w = torch.full((size, size // 2 + 1), 2.0, dtype=torch.float64)
+    w[:, 0] = 1.0
+    if size % 2 == 0: w[:, -1] = 1.0                                 # the ky = 0 and ky = N/2 columns hold no conjugate pair
+    modes = torch.zeros(n_bins + 1, dtype=torch.float64).index_add_(0, shell, w.flatten())[:n_bins]
+    return shell, w.flatten(), modes
+
+def shell_power_spectrum(x: Tensor, n_bins: int | None = None) -> Tensor:
+    "Differentiable power spectrum (B, C, n_bins) of (B, C, N, N) maps in shells |k| = 1..n_bins (default N/2), in pixel units as `statistics.power_spectrum`."
+    size = x.shape[-1]
+    n_bins = size // 2 if n_bins is None else n_bins
+    return _shell_power(x, *_shells(size, n_bins))
+
+def _shell_power(x: Tensor, shell: Tensor, w: Tensor, modes: Tensor) -> Tensor:
+    "Shell-binned sum of w |rfft2(x)|^2 over the modes, per map and channel, normalised as `statistics.power_spectrum` (L = N pixels)."
+    f = torch.fft.rfft2(x)
+    p = (f.real ** 2 + f.imag ** 2).flatten(-2) * w.to(f.real.dtype)
+    n_bins, size = len(modes), x.shape[-1]
+    out = p.new_zeros(p.shape[:-1] + (n_bins + 1,)).index_add_(-1, shell, p)[..., :n_bins]
+    return out / (modes.to(p.dtype) * size ** 2)
+
+class PowerSpectrumCritic(nn.Module):
+    "Discriminator term on each map's power spectrum: an MLP of its standardised log power in shells |k| = 1..n_bins (and normalised parameters)."
+    def __init__(self, channels: int = 1, size: int = 64, n_bins: int | None = None, n_params: int = 0, center=0.0, scale=1.0,
+                 gain: float = 1.0, clip: float = 3.0, bound: float = 1.0, hidden: int = 64):
+        super().__init__()
+        self.channels, self.size = _check_int(channels, 'channels', 1), _check_int(size, 'size', 4)
+        self.n_bins = _check_int(size // 2 if n_bins is None else n_bins, 'spectrum_bins', 1)
+        if self.n_bins > size // 2: raise ValueError(f"spectrum_bins must be at most size // 2 = {size // 2} (the Nyquist shell), got {self.n_bins}")
+        n = channels * self.n_bins
+        self.center = _channel_floats(center, 'spectrum_center', n, 'channel and shell')
+        self.scale = _channel_floats(scale, 'spectrum_scale', n, 'channel and shell')
+        if min(self.scale) <= 0: raise ValueError(f"spectrum_scale must be positive, got {scale!r}")
+        self.gain, self.clip, self.bound = float(gain), float(clip), float(bound)
+        for name, t in zip(('_shell', '_w', '_modes'), _shells(size, self.n_bins)): self.register_buffer(name, t, persistent=False)
+        self.register_buffer('_center', torch.tensor(self.center).reshape(channels, -1), persistent=False)
+        self.register_buffer('_scale', torch.tensor(self.scale).reshape(channels, -1), persistent=False)
+        self.mlp = nn.Sequential(nn.Linear(n + _check_int(n_params, 'n_params', 0), hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+
+    @property
+    def stats(self) -> dict:
+        "The standardisation, as `Discriminator` arguments."
+        return dict(spectrum_center=list(self.center), spectrum_scale=list(self.scale))
+
+    def log_power(self, x: Tensor) -> Tensor:
+        "Natural log of each map's shell power (B, C, n_bins), in float32 at least."
+        x = x if x.dtype == torch.float64 else x.float()
+        return torch.log(_shell_power(x, self._shell, self._w, self._modes).clamp_min(1e-30))
+
+    def standardised(self, x: Tensor) -> Tensor:
+        "The MLP's spectral inputs (B, C * n_bins): standardised log power times the gain, soft-clipped to +-clip by clip tanh(z / clip)."
+        z = self.gain * (self.log_power(x) - self._center) / self._scale
+        return (self.clip * torch.tanh(z / self.clip)).flatten(1)
+
+    def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
+        f = self.standardised(x).to(self.mlp[0].weight.dtype)
+        out = self.mlp(f if t is None else torch.cat([f, t.to(f.dtype)], 1)).squeeze(1)
+        return self.bound * torch.tanh(out / self.bound)
 
 # %% ../nbs/01_model.ipynb #3efdbafd
 _ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid)

@@ -17,15 +17,15 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import DATASET_PRESETS, CosmoganTransform, atomic_open, make_dataset, save_maps, transform_from_dict
-from .model import Discriminator, Generator, _UPSAMPLE, _G_CONDITIONING
+from .model import Discriminator, Generator, shell_power_spectrum, _UPSAMPLE, _G_CONDITIONING
 from .statistics import compare
 
 # %% auto #0
 __all__ = ['PRESETS', 'CHECKPOINT_FORMAT', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss', 'gradient_penalty',
            'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'save_checkpoint', 'load_checkpoint',
            'load_generator', 'sample', 'split_indices', 'BatchSchedule', 'dataset_path', 'read_dataset_info',
-           'pixel_moments', 'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores',
-           'TrainResult', 'read_metrics', 'train', 'train_cli', 'sample_cli', 'plot_training']
+           'pixel_moments', 'spectrum_moments', 'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score',
+           'heldout_scores', 'TrainResult', 'read_metrics', 'train', 'train_cli', 'sample_cli', 'plot_training']
 
 # %% ../nbs/02_training.ipynb #ed50c3d8
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -46,6 +46,7 @@ class TrainConfig:
     width: float = 1.0                # channel-width multiplier of G and D (1.0 = the paper)
     spectral_norm: bool = False       # spectral normalisation in D
     d_pixel_quantiles: int = 0        # pixel quantiles per channel that D's one-point critic sees (0: the paper's D)
+    d_spectrum_critic: bool = False   # D also judges each map's power spectrum, in the shells |k| = 1..size/2 (up to the Nyquist frequency)
     g_upsample: str = 'transpose'     # G's upsampling: 'transpose' (the paper's 5x5 stride-2) or 'nearest' (resize + 3x3 conv)
     g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
     loss: str = 'bce'                 # 'bce' (non-saturating), 'hinge' or 'wgan-gp'
@@ -87,6 +88,7 @@ class TrainConfig:
             if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
         if not isinstance(self.d_pixel_quantiles, int) or isinstance(self.d_pixel_quantiles, bool) or self.d_pixel_quantiles < 0:
             raise ValueError(f"d_pixel_quantiles must be a non-negative integer, got {self.d_pixel_quantiles!r}")
+        if not isinstance(self.d_spectrum_critic, bool): raise ValueError(f"d_spectrum_critic must be true or false, got {self.d_spectrum_critic!r}")
         for k in ('lr_g', 'lr_d', 'width'):
             if not getattr(self, k) > 0: raise ValueError(f"{k} must be positive, got {getattr(self, k)!r}")
         if not 0 <= self.lr_decay_start <= 1: raise ValueError(f"lr_decay_start must be a fraction in [0, 1], got {self.lr_decay_start}")
@@ -109,7 +111,7 @@ class TrainConfig:
 # %% ../nbs/02_training.ipynb #63b15f00
 PRESETS = {
     'quick': TrainConfig(data='wl', n_maps=3000, holdout=0.2, size=64, width=0.125, batch_size=32, loss='hinge', spectral_norm=True,
-                         d_pixel_quantiles=16, g_upsample='nearest', g_conditioning='batchnorm',
+                         d_pixel_quantiles=16, d_spectrum_critic=True, g_upsample='nearest', g_conditioning='batchnorm',
                          lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999, max_steps=6000, minutes=13.0, log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200,
                          select_by='power_spectrum+pixel_pdf+minkowski/10'),
     'wl': TrainConfig(data='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
@@ -336,18 +338,32 @@ def read_dataset_info(path, config: TrainConfig) -> dict:
     return dict(n=shape[0], shape=shape[1:], params=params, param_names=names, param_ranges=ranges, transform=transform)
 
 # %% ../nbs/02_training.ipynb #cd3de138
-def pixel_moments(path, indices, transform, n_max: int = 256, chunk: int = 64) -> tuple[list, list]:
-    "Per-channel mean and standard deviation of the transformed pixels of up to `n_max` maps of `indices` (evenly spread)."
+def _transformed_chunks(path, indices, transform, n_max: int, chunk: int):
+    "Transformed float64 maps (b, C, N, N) of up to `n_max` of `indices` (evenly spread), `chunk` maps at a time."
     indices = np.asarray(indices)
     if len(indices) == 0: raise ValueError(f"no maps to measure in {str(path)!r}: indices is empty")
     idx = np.unique(indices[np.linspace(0, len(indices) - 1, min(n_max, len(indices))).round().astype(int)])
-    n = s1 = s2 = 0
     with h5py.File(path, 'r') as f:
-        for part in np.array_split(idx, -(-len(idx) // chunk)):
-            x = transform.forward(f['maps'][part].astype(np.float64))
-            n, s1, s2 = n + x[:, 0].size, s1 + x.sum((0, 2, 3)), s2 + (x ** 2).sum((0, 2, 3))
+        for part in np.array_split(idx, -(-len(idx) // chunk)): yield transform.forward(f['maps'][part].astype(np.float64))
+
+def _mean_std(n: int, s1: np.ndarray, s2: np.ndarray) -> tuple[list, list]:
     mean = s1 / n
     return mean.tolist(), np.sqrt(np.maximum(s2 / n - mean ** 2, 1e-24)).tolist()
+
+def pixel_moments(path, indices, transform, n_max: int = 256, chunk: int = 64) -> tuple[list, list]:
+    "Per-channel mean and standard deviation of the transformed pixels of up to `n_max` maps of `indices` (evenly spread)."
+    n = s1 = s2 = 0
+    for x in _transformed_chunks(path, indices, transform, n_max, chunk):
+        n, s1, s2 = n + x[:, 0].size, s1 + x.sum((0, 2, 3)), s2 + (x ** 2).sum((0, 2, 3))
+    return _mean_std(n, s1, s2)
+
+def spectrum_moments(path, indices, transform, n_bins: int, n_max: int = 256, chunk: int = 64) -> tuple[list, list]:
+    "Mean and standard deviation over up to `n_max` maps of `indices` of the log power in shells 1..n_bins, flattened per channel and shell."
+    n = s1 = s2 = 0
+    for x in _transformed_chunks(path, indices, transform, n_max, chunk):
+        lp = torch.log(shell_power_spectrum(torch.from_numpy(x), n_bins).clamp_min(1e-300)).flatten(1).numpy()
+        n, s1, s2 = n + len(lp), s1 + lp.sum(0), s2 + (lp ** 2).sum(0)
+    return _mean_std(n, s1, s2)
 
 # %% ../nbs/02_training.ipynb #a10839c1
 class _BatchReader(torch.utils.data.Dataset):
@@ -526,16 +542,21 @@ def _call(M, x, th):
     return M(x) if th is None or th.shape[-1] == 0 else M(x, th)
 
 def _models(config: TrainConfig, info: dict, path=None):
-    "Generator and discriminator for `config` (conditional on the dataset's parameters when asked; D's one-point critic standardised by the training maps in `path`)."
+    "Generator and discriminator for `config` (conditional on the dataset's parameters when asked; D's critics standardised by the training maps in `path`)."
     kw = {}
     if config.conditional: kw = dict(n_params=info['params'].shape[1], param_ranges=info['param_ranges'])
     torch.manual_seed(_seed(config.seed, 3))
     G = Generator(latent_dim=config.latent_dim, channels=config.channels, size=config.size, width=config.width,
                   upsample=config.g_upsample, conditioning=config.g_conditioning, **kw)
+    if (config.d_pixel_quantiles or config.d_spectrum_critic) and path is None:
+        raise ValueError("d_pixel_quantiles and d_spectrum_critic need the dataset file: pass path, whose training maps standardise the critics")
+    train_idx = split_indices(info['n'], config.holdout, config.data_seed)[0] if path is not None else None
     if config.d_pixel_quantiles:
-        if path is None: raise ValueError("d_pixel_quantiles needs the dataset file: pass path, whose training maps standardise the critic")
-        center, scale = pixel_moments(path, split_indices(info['n'], config.holdout, config.data_seed)[0], info['transform'])
+        center, scale = pixel_moments(path, train_idx, info['transform'])
         kw.update(pixel_quantiles=config.d_pixel_quantiles, pixel_center=center, pixel_scale=scale)
+    if config.d_spectrum_critic:
+        center, scale = spectrum_moments(path, train_idx, info['transform'], config.size // 2)
+        kw.update(spectrum_bins=config.size // 2, spectrum_center=center, spectrum_scale=scale)
     D = Discriminator(channels=config.channels, size=config.size, width=config.width, spectral_norm=config.spectral_norm, **kw)
     return G, D
 
