@@ -187,7 +187,7 @@ class Discriminator(nn.Module):
                  param_ranges: list | None = None, spectral_norm: bool = False, batch_norm: bool = True,
                  conditioning: str = 'both', negative_slope: float = 0.2, base_size: int | None = None,
                  pixel_quantiles: int = 0, pixel_center=0.0, pixel_scale=1.0,
-                 spectrum_bins: int = 0, spectrum_center=0.0, spectrum_scale=1.0):
+                 spectrum_bins: int = 0, spectrum_center=0.0, spectrum_scale=1.0, spectrum_bound: float = 1.0):
         super().__init__()
         self.channels, self.n_params = _check_int(channels, 'channels', 1), _check_int(n_params, 'n_params', 0)
         self.width, (self.base_size, self.n_stages) = _check_width(width), _grid(size, base_size)
@@ -211,7 +211,7 @@ class Discriminator(nn.Module):
         self.pixel_critic = (PixelQuantileCritic(channels, pixel_quantiles, n_params, pixel_center, pixel_scale)
                              if pixel_quantiles else None)
         self.spectrum_bins = _check_int(spectrum_bins, 'spectrum_bins', 0)
-        self.spectrum_critic = (PowerSpectrumCritic(channels, size, spectrum_bins, n_params, spectrum_center, spectrum_scale)
+        self.spectrum_critic = (PowerSpectrumCritic(channels, size, spectrum_bins, n_params, spectrum_center, spectrum_scale, bound=spectrum_bound)
                                 if spectrum_bins else None)
 
     @property
@@ -312,6 +312,7 @@ class PowerSpectrumCritic(nn.Module):
         self.scale = _channel_floats(scale, 'spectrum_scale', n, 'channel and shell')
         if min(self.scale) <= 0: raise ValueError(f"spectrum_scale must be positive, got {scale!r}")
         self.gain, self.clip, self.bound = float(gain), float(clip), float(bound)
+        if not self.bound > 0: raise ValueError(f"spectrum_bound must be positive, got {bound!r}")
         for name, t in zip(('_shell', '_w', '_modes'), _shells(size, self.n_bins)): self.register_buffer(name, t, persistent=False)
         self.register_buffer('_center', torch.tensor(self.center).reshape(channels, -1), persistent=False)
         self.register_buffer('_scale', torch.tensor(self.scale).reshape(channels, -1), persistent=False)
@@ -320,7 +321,7 @@ class PowerSpectrumCritic(nn.Module):
     @property
     def stats(self) -> dict:
         "The standardisation, as `Discriminator` arguments."
-        return dict(spectrum_center=list(self.center), spectrum_scale=list(self.scale))
+        return dict(spectrum_center=list(self.center), spectrum_scale=list(self.scale), spectrum_bound=self.bound)
 
     def log_power(self, x: Tensor) -> Tensor:
         "Natural log of each map's shell power (B, C, n_bins), in float32 at least."

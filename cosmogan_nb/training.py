@@ -47,6 +47,7 @@ class TrainConfig:
     spectral_norm: bool = False       # spectral normalisation in D
     d_pixel_quantiles: int = 0        # pixel quantiles per channel that D's one-point critic sees (0: the paper's D)
     d_spectrum_critic: bool = False   # D also judges each map's power spectrum, in the shells |k| = 1..size/2 (up to the Nyquist frequency)
+    d_spectrum_bound: float = 1.0     # the spectrum critic's term lies within +-this (1: the hinge margin)
     g_upsample: str = 'transpose'     # G's upsampling: 'transpose' (the paper's 5x5 stride-2) or 'nearest' (resize + 3x3 conv)
     g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
     loss: str = 'bce'                 # 'bce' (non-saturating), 'hinge' or 'wgan-gp'
@@ -89,7 +90,7 @@ class TrainConfig:
         if not isinstance(self.d_pixel_quantiles, int) or isinstance(self.d_pixel_quantiles, bool) or self.d_pixel_quantiles < 0:
             raise ValueError(f"d_pixel_quantiles must be a non-negative integer, got {self.d_pixel_quantiles!r}")
         if not isinstance(self.d_spectrum_critic, bool): raise ValueError(f"d_spectrum_critic must be true or false, got {self.d_spectrum_critic!r}")
-        for k in ('lr_g', 'lr_d', 'width'):
+        for k in ('lr_g', 'lr_d', 'width', 'd_spectrum_bound'):
             if not getattr(self, k) > 0: raise ValueError(f"{k} must be positive, got {getattr(self, k)!r}")
         if not 0 <= self.lr_decay_start <= 1: raise ValueError(f"lr_decay_start must be a fraction in [0, 1], got {self.lr_decay_start}")
         if not 0 <= self.label_swap <= 1: raise ValueError(f"label_swap must be a probability in [0, 1], got {self.label_swap}")
@@ -111,7 +112,7 @@ class TrainConfig:
 # %% ../nbs/02_training.ipynb #63b15f00
 PRESETS = {
     'quick': TrainConfig(data='wl', n_maps=3000, holdout=0.2, size=64, width=0.125, batch_size=32, loss='hinge', spectral_norm=True,
-                         d_pixel_quantiles=16, d_spectrum_critic=True, g_upsample='nearest', g_conditioning='batchnorm',
+                         d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5, g_upsample='nearest', g_conditioning='batchnorm',
                          lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999, max_steps=6000, minutes=13.0, log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200,
                          select_by='power_spectrum+pixel_pdf+minkowski/10'),
     'wl': TrainConfig(data='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
@@ -556,7 +557,7 @@ def _models(config: TrainConfig, info: dict, path=None):
         kw.update(pixel_quantiles=config.d_pixel_quantiles, pixel_center=center, pixel_scale=scale)
     if config.d_spectrum_critic:
         center, scale = spectrum_moments(path, train_idx, info['transform'], config.size // 2)
-        kw.update(spectrum_bins=config.size // 2, spectrum_center=center, spectrum_scale=scale)
+        kw.update(spectrum_bins=config.size // 2, spectrum_center=center, spectrum_scale=scale, spectrum_bound=config.d_spectrum_bound)
     D = Discriminator(channels=config.channels, size=config.size, width=config.width, spectral_norm=config.spectral_norm, **kw)
     return G, D
 
