@@ -14,9 +14,9 @@ SCRIPT = "import sys\nfrom cosmogan_nb.training import train_cli\nsys.exit(train
 def _free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-def _train(tmp_path, data, out, nproc: int, *extra):
+def _train(tmp_path, data, out, nproc: int, *extra, threads: int = 1):
     script = tmp_path / 'train.py'; script.write_text(SCRIPT)
-    env = {**os.environ, 'PYTHONPATH': f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", 'OMP_NUM_THREADS': '1'}
+    env = {**os.environ, 'PYTHONPATH': f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", 'OMP_NUM_THREADS': str(threads)}
     # Adam turns the rounding noise of gradients that are exactly zero in theory (conv biases in front of BatchNorm) into +-lr steps;
     # a larger epsilon keeps that noise out so the comparison tests the distributed arithmetic. For the same reason the spectrum critic is
     # off: its log-power gradient (1/P on the nearly empty shells of a new generator) amplifies float rounding, so that even one process
@@ -57,14 +57,20 @@ def test_two_processes_train_the_same_model(tmp_path):
     assert (w3 - w1).norm() > 0.2 * (w1 - _flat(G0.state_dict())).norm()
 
 def test_two_processes_with_the_spectrum_critic(tmp_path):
-    "The quick preset's spectrum critic under DDP: same losses and discriminator as one process (its generator is rounding-sensitive, above)."
+    "The quick preset's spectrum critic under DDP: losses and discriminator as one process, up to the rounding noise one process shows on 2 threads."
     data = make_dataset('wl', tmp_path / 'wl32.h5', n_maps=96, size=32, seed=5, progress=False)
     on = ('--set', 'd_spectrum_critic=true')
     one, two = _train(tmp_path, data, tmp_path / 'one', 1, *on), _train(tmp_path, data, tmp_path / 'two', 2, *on)
+    threads2 = _train(tmp_path, data, tmp_path / 'threads2', 1, *on, threads=2)   # the same arithmetic, rounded differently
     cfg = TrainConfig.from_dict(one['config'])
     assert cfg.d_spectrum_critic and one['discriminator']['config']['spectrum_bins'] == 16
-    for a, b in zip(read_metrics(tmp_path / 'one'), read_metrics(tmp_path / 'two')):
-        for k in ('loss_d', 'loss_g'): assert math.isclose(a[k], b[k], rel_tol=1e-3, abs_tol=1e-6), (a['step'], k, a[k], b[k])
+    # the critic's 1/P gradient amplifies float rounding (one process on 1 and on 2 threads: losses 0.2-1% apart by step 3-6 with the
+    # preset's bound of 1.5), so the distributed run is held to the noise measured here, plus the 1e-3 the test allowed before
+    m1, m2, mt = (read_metrics(tmp_path / k) for k in ('one', 'two', 'threads2'))
+    for a, b, t in zip(m1, m2, mt):   # step by step: the rounding noise grows from 0 at the first step
+        noise = max(abs(a[k] - t[k]) for k in ('loss_d', 'loss_g'))
+        for k in ('loss_d', 'loss_g'): assert abs(a[k] - b[k]) <= 3 * noise + 1e-3 * abs(a[k]) + 1e-6, (a['step'], k, a[k], b[k], noise)
     D0 = _models(cfg, read_dataset_info(data, cfg), data)[1]
-    w0, w1, w2 = (_flat(sd) for sd in (D0.state_dict(), one['discriminator']['state_dict'], two['discriminator']['state_dict']))
-    assert (w2 - w1).norm() < 3e-2 * (w1 - w0).norm()
+    w0, w1, w2, wt = (_flat(sd) for sd in (D0.state_dict(), one['discriminator']['state_dict'], two['discriminator']['state_dict'],
+                                           threads2['discriminator']['state_dict']))
+    assert (w2 - w1).norm() < max(3e-2 * (w1 - w0).norm(), 3 * (wt - w1).norm())
