@@ -320,7 +320,7 @@ class PowerSpectrumCritic(nn.Module):
 
     @property
     def stats(self) -> dict:
-        "The standardisation, as `Discriminator` arguments."
+        "The standardisation and the bound, as `Discriminator` arguments."
         return dict(spectrum_center=list(self.center), spectrum_scale=list(self.scale), spectrum_bound=self.bound)
 
     def log_power(self, x: Tensor) -> Tensor:
