@@ -24,8 +24,9 @@ from .statistics import compare
 __all__ = ['PRESETS', 'CHECKPOINT_FORMAT', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss', 'gradient_penalty',
            'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'save_checkpoint', 'load_checkpoint',
            'load_generator', 'sample', 'split_indices', 'BatchSchedule', 'dataset_path', 'read_dataset_info',
-           'pixel_moments', 'spectrum_moments', 'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score',
-           'heldout_scores', 'TrainResult', 'read_metrics', 'train', 'train_cli', 'sample_cli', 'plot_training']
+           'pixel_moments', 'spectrum_moments', 'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments',
+           'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'TrainResult',
+           'read_metrics', 'train', 'train_cli', 'sample_cli', 'plot_training']
 
 # %% ../nbs/02_training.ipynb #ed50c3d8
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -50,6 +51,9 @@ class TrainConfig:
     d_spectrum_bound: float = 1.0     # the spectrum critic's term lies within +-this (1: the hinge margin)
     g_upsample: str = 'transpose'     # G's upsampling: 'transpose' (the paper's 5x5 stride-2) or 'nearest' (resize + 3x3 conv)
     g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
+    g_area_weight: float = 0.0        # weight of the area-fraction matching term in G's loss (`area_fraction_loss`; 0: off, the paper)
+    g_area_thresholds: int = 16       # thresholds of that term
+    g_area_start: float = 0.0         # fraction of max_steps after which that term is on (0: from the start)
     loss: str = 'bce'                 # 'bce' (non-saturating), 'hinge' or 'wgan-gp'
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -84,7 +88,7 @@ class TrainConfig:
         if self.loss not in _LOSSES: raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
         if self.g_upsample not in _UPSAMPLE: raise ValueError(f"g_upsample must be one of {_UPSAMPLE}, got {self.g_upsample!r}")
         if self.g_conditioning not in _G_CONDITIONING: raise ValueError(f"g_conditioning must be one of {_G_CONDITIONING}, got {self.g_conditioning!r}")
-        for k in ('size', 'channels', 'latent_dim', 'batch_size', 'n_critic', 'max_steps', 'log_every', 'eval_maps', 'bn_batches', 'checkpoint_every'):
+        for k in ('size', 'channels', 'latent_dim', 'batch_size', 'n_critic', 'max_steps', 'log_every', 'eval_maps', 'bn_batches', 'checkpoint_every', 'g_area_thresholds'):
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
         if not isinstance(self.d_pixel_quantiles, int) or isinstance(self.d_pixel_quantiles, bool) or self.d_pixel_quantiles < 0:
@@ -92,7 +96,9 @@ class TrainConfig:
         if not isinstance(self.d_spectrum_critic, bool): raise ValueError(f"d_spectrum_critic must be true or false, got {self.d_spectrum_critic!r}")
         for k in ('lr_g', 'lr_d', 'width', 'd_spectrum_bound'):
             if not getattr(self, k) > 0: raise ValueError(f"{k} must be positive, got {getattr(self, k)!r}")
+        if not 0 <= self.g_area_start <= 1: raise ValueError(f"g_area_start must be a fraction in [0, 1], got {self.g_area_start}")
         if not 0 <= self.lr_decay_start <= 1: raise ValueError(f"lr_decay_start must be a fraction in [0, 1], got {self.lr_decay_start}")
+        if isinstance(self.g_area_weight, bool) or not self.g_area_weight >= 0: raise ValueError(f"g_area_weight must be >= 0, got {self.g_area_weight!r}")
         if not 0 <= self.label_swap <= 1: raise ValueError(f"label_swap must be a probability in [0, 1], got {self.label_swap}")
         if not 0 <= self.ema < 1: raise ValueError(f"ema must be a decay in [0, 1), got {self.ema}")
         if not 0 <= self.holdout < 1: raise ValueError(f"holdout must be a fraction in [0, 1), got {self.holdout}")
@@ -112,7 +118,7 @@ class TrainConfig:
 # %% ../nbs/02_training.ipynb #63b15f00
 PRESETS = {
     'quick': TrainConfig(data='wl', n_maps=3000, holdout=0.2, size=64, width=0.125, batch_size=32, loss='hinge', spectral_norm=True,
-                         d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5, g_upsample='nearest', g_conditioning='batchnorm',
+                         d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5, g_area_weight=0.03, g_area_start=0.5, g_upsample='nearest', g_conditioning='batchnorm',
                          lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999, max_steps=6000, minutes=13.0, log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200,
                          select_by='power_spectrum+pixel_pdf+minkowski/10'),
     'wl': TrainConfig(data='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
@@ -339,11 +345,15 @@ def read_dataset_info(path, config: TrainConfig) -> dict:
     return dict(n=shape[0], shape=shape[1:], params=params, param_names=names, param_ranges=ranges, transform=transform)
 
 # %% ../nbs/02_training.ipynb #cd3de138
+def _spread(indices, n_max: int) -> np.ndarray:
+    "Up to `n_max` of `indices`, evenly spread and sorted."
+    indices = np.asarray(indices)
+    return np.unique(indices[np.linspace(0, len(indices) - 1, min(n_max, len(indices))).round().astype(int)])
+
 def _transformed_chunks(path, indices, transform, n_max: int, chunk: int):
     "Transformed float64 maps (b, C, N, N) of up to `n_max` of `indices` (evenly spread), `chunk` maps at a time."
-    indices = np.asarray(indices)
     if len(indices) == 0: raise ValueError(f"no maps to measure in {str(path)!r}: indices is empty")
-    idx = np.unique(indices[np.linspace(0, len(indices) - 1, min(n_max, len(indices))).round().astype(int)])
+    idx = _spread(indices, n_max)
     with h5py.File(path, 'r') as f:
         for part in np.array_split(idx, -(-len(idx) // chunk)): yield transform.forward(f['maps'][part].astype(np.float64))
 
@@ -365,6 +375,47 @@ def spectrum_moments(path, indices, transform, n_bins: int, n_max: int = 256, ch
         lp = torch.log(shell_power_spectrum(torch.from_numpy(x), n_bins).clamp_min(1e-300)).flatten(1).numpy()
         n, s1, s2 = n + len(lp), s1 + lp.sum(0), s2 + (lp ** 2).sum(0)
     return _mean_std(n, s1, s2)
+
+# %% ../nbs/02_training.ipynb #a6c486fb
+def soft_area_fraction(x: torch.Tensor, thresholds: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
+    "Fraction of each map's pixels above each threshold, (B, C, J), the step smoothed to a logistic of `width`: a differentiable V0."
+    return torch.sigmoid((x.flatten(2)[..., None] - thresholds[:, None, :]) / width[:, None, None]).mean(2)
+
+# %% ../nbs/02_training.ipynb #7a293963
+def _design(theta: torch.Tensor | None, n: int, like: torch.Tensor) -> torch.Tensor:
+    "The (n, 1 + P) least-squares design matrix [1, theta] (a column of ones without theta)."
+    return like.new_ones(n, 1) if theta is None else torch.cat([like.new_ones(n, 1), theta.reshape(n, -1).to(like)], 1)
+
+def area_fraction_loss(fake: torch.Tensor, real: torch.Tensor, thresholds: torch.Tensor, width: torch.Tensor, scale: torch.Tensor,
+                       theta: torch.Tensor | None = None, stride: int = 2) -> torch.Tensor:
+    "Mean square of the batch's area-fraction difference fake - real, fitted on [1, theta] (per cosmology), in units of `scale` (C, J)."
+    f, r = (soft_area_fraction(m[..., ::stride, ::stride].float(), thresholds, width) for m in (fake, real))
+    d = ((f - r) / scale).flatten(1)
+    X = _design(theta, len(d), d)
+    XtX, Xtd, n = X.T @ X, X.T @ d, d.new_tensor(float(d.numel()))
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:   # under DDP: the fit to the global batch
+        XtX, Xtd, n = _AllReduceSum.apply(XtX), _AllReduceSum.apply(Xtd), _AllReduceSum.apply(n)
+    return (Xtd * (torch.linalg.pinv(XtX.double()).to(d) @ Xtd)).sum() / n
+
+# %% ../nbs/02_training.ipynb #fe6b7c09
+def _fit_matrix(theta: torch.Tensor | None, n: int, like: torch.Tensor) -> torch.Tensor:
+    "(n, n) least-squares projection onto [1, theta]: row i of H @ y is y's fitted value at theta_i (the mean of y without theta)."
+    X = _design(theta, n, like)
+    return X @ torch.linalg.pinv(X)
+
+def area_fraction_moments(path, indices, transform, params: np.ndarray | None = None, n_thresholds: int = 16, n_max: int = 256,
+                          chunk: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Thresholds (C, J), logistic width (C,) and per-map scale (C, J) of `area_fraction_loss`, from up to `n_max` training maps."
+    xs = [x[..., ::s, ::s] for x in _transformed_chunks(path, indices, transform, n_max, chunk) for s in [max(1, x.shape[-1] // 64)]]   # <= 64x64 pixels a map
+    pix = np.concatenate(xs).transpose(1, 0, 2, 3).reshape(xs[0].shape[1], -1)
+    thr = np.quantile(pix, np.linspace(0.02, 0.98, n_thresholds), axis=1).T
+    width = 0.05 * pix.std(1)
+    a = torch.cat([soft_area_fraction(torch.from_numpy(x), torch.from_numpy(thr), torch.from_numpy(width)) for x in xs]).flatten(1)
+    th = None if params is None else torch.from_numpy(np.asarray(params, np.float64)[_spread(indices, n_max)])
+    H = _fit_matrix(th, len(a), a)
+    dof = max(len(a) - int(round(torch.trace(H).item())), 1)
+    scale = ((a - H @ a).pow(2).sum(0) / dof).sqrt().clamp_min(1e-4).reshape(thr.shape)
+    return thr.astype(np.float32), width.astype(np.float32), scale.numpy().astype(np.float32)
 
 # %% ../nbs/02_training.ipynb #a10839c1
 class _BatchReader(torch.utils.data.Dataset):
@@ -582,6 +633,9 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
     schedule = BatchSchedule(len(train_idx), config.batch_size, config.seed)
 
     G, D = _models(config, info, path)
+    area = None   # the area-fraction term's thresholds, width and scale, from the training maps
+    if config.g_area_weight: area = [torch.from_numpy(v).to(device) for v in area_fraction_moments(
+        path, train_idx, info['transform'], info['params'] if config.conditional else None, config.g_area_thresholds)]
     G_ema = copy.deepcopy(G).eval() if config.ema > 0 else None
     cuda = device.type == 'cuda'
     if world > 1 and config.sync_batchnorm:
@@ -668,7 +722,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
 
     batches = _batches(path, info, train_idx, schedule, step * config.n_critic, lo, hi, device, config.in_memory, config.num_workers, config.conditional)
     G_raw.train(); D_raw.train()
-    acc = torch.zeros(2, device=device); n_acc = 0
+    acc = torch.zeros(3, device=device); n_acc = 0
     t0 = t_last = time.time(); first, last_good = True, step
     bar = tqdm(total=config.max_steps, initial=step, disable=not progress or rank != 0, desc='training', dynamic_ncols=True)
     threads = torch.get_num_threads()
@@ -696,10 +750,12 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
                 opt_d.zero_grad(set_to_none=True); loss_d.backward(); opt_d.step()
             for p in d_params: p.requires_grad_(False)   # ---- generator update through a frozen D
             with amp: loss_g = generator_loss(_call(D_g, fake, th), config.loss)
-            opt_g.zero_grad(set_to_none=True); loss_g.backward(); opt_g.step()
+            area_on = area is not None and step >= config.g_area_start * config.max_steps
+            loss_a = area_fraction_loss(fake, real, *area, th) if area_on else loss_g.new_zeros(())
+            opt_g.zero_grad(set_to_none=True); (loss_g + config.g_area_weight * loss_a).backward(); opt_g.step()
             for p in d_params: p.requires_grad_(True)
             if G_ema is not None: update_ema(G_ema, G_raw, ema_decay(config.ema, step))
-            acc += torch.stack([loss_d.detach().float(), loss_g.detach().float()]); n_acc += 1
+            acc += torch.stack([loss_d.detach().float(), loss_g.detach().float(), loss_a.detach().float()]); n_acc += 1
             step += 1; bar.update(1)
             is_log, is_eval = step % config.log_every == 0, bool(config.eval_every) and step % config.eval_every == 0
             is_ck, is_end = step % config.checkpoint_every == 0, step >= config.max_steps
@@ -711,7 +767,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
                 raise FloatingPointError(f"training diverged at step {step}: non-finite loss (D {vals[0]}, G {vals[1]}); "
                                          f"the last good checkpoint {str(ck_path)!r} (step {last_good}) is kept. Lower lr_g/lr_d or try loss='hinge'")
             now = time.time()
-            rec = dict(step=step, time=round(now - t0, 3), loss_d=vals[0], loss_g=vals[1])
+            rec = dict(step=step, time=round(now - t0, 3), loss_d=vals[0], loss_g=vals[1], **({'loss_area': vals[2]} if area_on else {}))
             if not first: rec['samples_per_s'] = n_acc * config.batch_size / max(now - t_last, 1e-9)   # the first interval holds the warm-up
             acc.zero_(); n_acc = 0; first = False
             stop = sync_flag(config.minutes is not None and (now - t0) / 60 >= config.minutes)

@@ -37,11 +37,14 @@ def test_two_processes_train_the_same_model(tmp_path):
     data = make_dataset('wl', tmp_path / 'wl32.h5', n_maps=96, size=32, seed=5, progress=False)
     one = _train(tmp_path, data, tmp_path / 'one', 1)
     two = _train(tmp_path, data, tmp_path / 'two', 2)
-    # same mean losses of the global batch at every step
-    for a, b in zip(read_metrics(tmp_path / 'one'), read_metrics(tmp_path / 'two')):
+    # same mean losses of the global batch at every step, and the same area-fraction term of G (the preset's, on from step 3 of 6):
+    # each process fits its half batch's differences with the sums of both halves, so the term is the global batch's
+    m1, m2 = read_metrics(tmp_path / 'one'), read_metrics(tmp_path / 'two')
+    assert [r['step'] for r in m1 if 'loss_area' in r] == [r['step'] for r in m2 if 'loss_area' in r] == [4, 5, 6]
+    for a, b in zip(m1, m2):
         assert a['step'] == b['step']
-        for k in ('loss_d', 'loss_g'):   # (a hinge loss can be exactly 0 once D separates the batch)
-            assert math.isclose(a[k], b[k], rel_tol=1e-3, abs_tol=1e-6), (a['step'], k, a[k], b[k])
+        for k in ('loss_d', 'loss_g', 'loss_area'):   # (a hinge loss can be exactly 0 once D separates the batch)
+            if k in a: assert math.isclose(a[k], b[k], rel_tol=1e-3, abs_tol=1e-6), (a['step'], k, a[k], b[k])
     # same weights: the difference is a tiny fraction of how far training moved them
     cfg = TrainConfig.from_dict(one['config'])
     G0, D0 = _models(cfg, read_dataset_info(data, cfg), data)
