@@ -764,7 +764,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
             if world > 1: dist.all_reduce(acc)   # the global batch's mean losses
             vals = (acc / max(n_acc * world, 1)).tolist()
             if sync_flag(not all(math.isfinite(v) for v in vals)):
-                raise FloatingPointError(f"training diverged at step {step}: non-finite loss (D {vals[0]}, G {vals[1]}); "
+                raise FloatingPointError(f"training diverged at step {step}: non-finite loss (D {vals[0]}, G {vals[1]}, area term {vals[2]}); "
                                          f"the last good checkpoint {str(ck_path)!r} (step {last_good}) is kept. Lower lr_g/lr_d or try loss='hinge'")
             now = time.time()
             rec = dict(step=step, time=round(now - t0, 3), loss_d=vals[0], loss_g=vals[1], **({'loss_area': vals[2]} if area_on else {}))
