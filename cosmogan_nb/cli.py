@@ -6,10 +6,11 @@ Docs: https://cosmogan-nb.github.io/cosmogan_nb/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #fa54819f
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, dataclasses, json, sys, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
+import h5py
 import numpy as np
 from .data import make_dataset, make_dataset_cli, load_maps
 from .training import preset, train, load_generator, plot_training, split_indices, train_cli, sample_cli, PRESETS
@@ -24,9 +25,9 @@ class DemoConfig:
     "The main job: where to write, which training preset, and how much data and time (plain data, saved with the run)."
     out: str = 'runs/demo'
     preset: str = 'quick'
-    data: str | None = None          # a dataset file of the user's; None: the built-in WL set
-    n_heldout: int = 400             # held-out maps generated for the built-in set (half per sigma8)
-    conditional: bool = True         # condition on the dataset's parameters (sigma8 for the WL set)
+    data: str | None = None          # a dataset file of the user's; None: the preset's built-in set (WL; CW for cw; multi-field for illustris)
+    n_heldout: int = 400             # held-out maps generated for the built-in set (shared by its parameter values)
+    conditional: bool = True         # condition on the dataset's parameters, if it has any (sigma8 for the WL set)
     minutes: float | None = None     # training time limit (None: the preset's)
     max_steps: int | None = None     # training steps (None: the preset's)
     device: str = 'auto'
@@ -48,13 +49,17 @@ def _demo_training_config(cfg: DemoConfig, data_path: str):
 
 # %% ../nbs/07_cli.ipynb #8d98e95e
 def _builtin_data(cfg: DemoConfig, tc, progress: bool) -> tuple:
-    "Generate (once) the built-in WL training set and an independent held-out set; returns both paths."
-    d = Path(cfg.out) / 'data'
-    train_p, held_p = d / 'wl_train.h5', d / 'wl_heldout.h5'
+    "Generate (once) the preset's built-in training set (`tc.data`: 'wl', 'cw' or 'hydro') and an independent held-out set; returns both paths."
+    d, name = Path(cfg.out) / 'data', tc.data
+    train_p, held_p = d / f'{name}_train.h5', d / f'{name}_heldout.h5'
     n_held = 32 if cfg.tiny else cfg.n_heldout
-    if not train_p.exists(): make_dataset('wl', train_p, n_maps=tc.n_maps, size=tc.size, seed=tc.data_seed, progress=progress)
-    if not held_p.exists(): make_dataset('wl', held_p, n_maps=n_held, size=tc.size, seed=tc.data_seed + 1_000_003, progress=progress)
+    if not train_p.exists(): make_dataset(name, train_p, n_maps=tc.n_maps, size=tc.size, seed=tc.data_seed, progress=progress)
+    if not held_p.exists(): make_dataset(name, held_p, n_maps=n_held, size=tc.size, seed=tc.data_seed + 1_000_003, progress=progress)
     return train_p, held_p
+
+def _has_params(path) -> bool:
+    "Does the dataset file hold at least one parameter per map?"
+    with h5py.File(path, 'r') as f: return 'params' in f and f['params'].ndim == 2 and f['params'].shape[1] > 0
 
 # %% ../nbs/07_cli.ipynb #85fcfea9
 def demo(cfg: DemoConfig | None = None, progress: bool = True, **overrides) -> dict:
@@ -62,7 +67,7 @@ def demo(cfg: DemoConfig | None = None, progress: bool = True, **overrides) -> d
     cfg = cfg or DemoConfig(**overrides)
     if cfg.preset not in PRESETS: raise ValueError(f"unknown preset {cfg.preset!r}; presets: {sorted(PRESETS)}")
     out, t0, times = Path(cfg.out), time.perf_counter(), {}
-    tc = _demo_training_config(cfg, cfg.data or 'wl')
+    tc = _demo_training_config(cfg, cfg.data or PRESETS[cfg.preset].data)
     if cfg.data is None:
         train_p, held_p = _builtin_data(cfg, tc, progress); idx = None
         tc = _demo_training_config(cfg, str(train_p))
@@ -70,6 +75,7 @@ def demo(cfg: DemoConfig | None = None, progress: bool = True, **overrides) -> d
         train_p = held_p = Path(cfg.data)
         n = len(load_maps(train_p)[1]) if train_p.exists() else 0
         idx = split_indices(n, tc.holdout, tc.data_seed)[1] if n else None
+    if tc.conditional and train_p.exists() and not _has_params(train_p): tc = dataclasses.replace(tc, conditional=False)   # e.g. the multi-field set
     times['data'] = time.perf_counter() - t0
     run = train(tc, out / 'train', resume=(out / 'train' / 'checkpoint.pt').exists(), progress=progress)
     times['training'] = time.perf_counter() - t0 - times['data']
@@ -91,7 +97,7 @@ _STEPS = {'data': (make_dataset_cli, 'write a dataset file from a built-in gener
 
 def _demo_cli(argv) -> int:
     "`cosmogan demo`: the main job."
-    ap = argparse.ArgumentParser(prog='cosmogan demo', description='Built-in WL data -> trained emulator -> validation report.')
+    ap = argparse.ArgumentParser(prog='cosmogan demo', description="Built-in data (the preset's) or a dataset file -> trained emulator -> validation report.")
     for f in DemoConfig.__dataclass_fields__.values():
         flag = '--' + f.name.replace('_', '-')
         if f.type in ('bool', bool): ap.add_argument(flag, action='store_true', default=f.default, help=f'(default: {f.default})')
