@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['TRANSFORMS', 'CAMELS_PARAMS', 'DATASET_PRESETS', 'ccl_cosmology', 'convergence_cl', 'empty_beam_convergence',
            'lognormal_convergence_maps', 'fr_growth', 'linear_power', 'cic_deposit', 'cosmic_web_slices',
-           'hydro_slices', 'CosmoganTransform', 'LogTransform', 'transform_from_dict', 'atomic_path', 'atomic_open',
-           'atomic_write_bytes', 'save_maps', 'load_maps', 'MapDataset', 'read_npy_stack', 'parse_columbia_name',
-           'read_columbia_fits', 'read_camels', 'read_illustris_snapshot', 'read_gadget', 'gadget_slices',
-           'make_dataset', 'make_dataset_cli']
+           'hydro_slices', 'CosmoganTransform', 'LogTransform', 'transform_from_dict', 'WriteError',
+           'stale_temporaries', 'atomic_path', 'atomic_open', 'atomic_write_bytes', 'save_maps', 'load_maps',
+           'MapDataset', 'read_npy_stack', 'parse_columbia_name', 'read_columbia_fits', 'read_camels',
+           'read_illustris_snapshot', 'read_gadget', 'gadget_slices', 'make_dataset', 'make_dataset_cli']
 
 # %% ../nbs/00_data.ipynb #736a28b4
 import argparse, datetime, functools, json, os, platform, re, sys, tempfile
@@ -510,35 +510,99 @@ def _check_maps(maps, name: str = 'maps') -> np.ndarray:
     if not np.all(np.isfinite(m)): raise ValueError(f"{name} contains NaN or inf values")
     return m.astype(np.float32, copy=False)
 
+# %% ../nbs/00_data.ipynb #faae552e
+class WriteError(OSError):
+    "A file that could not be written (no space left, too large, no permission): the message names the file and the system's reason."
+    def __str__(self): return self.strerror or super().__str__()
+
+def _write_error(path, e: OSError) -> WriteError:
+    "The one-line `WriteError` for a failed write of `path`."
+    why = os.strerror(e.errno) if e.errno else (str(e).splitlines() or [type(e).__name__])[0]
+    return WriteError(e.errno or 0, f"cannot write {path}: {why}")
+
+def _host_tag() -> str: return re.sub(r'[^A-Za-z0-9_]', '_', platform.node()) or 'host'
+
+def _pid_alive(pid: int) -> bool:
+    "Whether process `pid` exists on this host."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def stale_temporaries(path) -> list[Path]:
+    "Temporary files that writers of `path` on this host left behind when they were killed (their process is gone)."
+    path = Path(path)
+    pat = re.compile(rf'\.{re.escape(path.name)}\.{re.escape(_host_tag())}-(\d+)\.[A-Za-z0-9_]+\.tmp')
+    if not path.parent.is_dir(): return []
+    return sorted(p for p in path.parent.iterdir() if (m := pat.fullmatch(p.name)) and not _pid_alive(int(m[1])))
+
+def _fsync(path, directory: bool = False):
+    "Flush a file (or a directory's entries) to disk."
+    fd = os.open(path, os.O_RDONLY | (getattr(os, 'O_DIRECTORY', 0) if directory else 0))
+    try: os.fsync(fd)
+    except OSError:
+        if not directory: raise   # some file systems cannot sync a directory; the rename itself is still atomic
+    finally: os.close(fd)
+
 # %% ../nbs/00_data.ipynb #4609b5bb
 @contextmanager
 def atomic_path(path):
-    "A temporary path beside `path` to write in the block; it replaces `path` (mode 0644) if the block succeeds and is removed if not."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+    "A temporary path beside `path` to write and close in the block; on success it is synced to disk and replaces `path` (mode 0644), on failure it is removed."
+    path = Path(path)
+    if path.is_dir(): raise WriteError(21, f"cannot write {path}: it is a directory")
+    if path.parent.exists() and not path.parent.is_dir(): raise WriteError(20, f"cannot write {path}: {path.parent} is not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for p in stale_temporaries(path): p.unlink(missing_ok=True)   # left by killed writers of the same target
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.{_host_tag()}-{os.getpid()}.', suffix='.tmp'); os.close(fd)
+    except OSError as e: raise _write_error(path, e) from None
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)   # mkstemp makes 0600; outputs are as readable as any other file
+        _fsync(tmp)            # the data is on disk before the name points to it
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+        _fsync(path.parent, directory=True)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and not isinstance(e, WriteError) and e.errno: raise _write_error(path, e) from None
+        raise
 
 @contextmanager
 def atomic_open(path, mode: str = 'wb'):
-    "Open a file for writing that appears at `path`, complete and synced to disk, only when the block succeeds."
+    "Open a file for writing that appears at `path`, complete and synced to disk, only when the block and the file's close succeed."
     with atomic_path(path) as tmp:
-        with open(tmp, mode) as f:
-            yield f
-            f.flush(); os.fsync(f.fileno())
+        with open(tmp, mode) as f: yield f
 
 def atomic_write_bytes(path, data: bytes) -> Path:
     "Write `data` to `path` atomically."
     with atomic_open(path) as f: f.write(data)
     return Path(path)
 
+# %% ../nbs/00_data.ipynb #f25f2fa3
+class _GuardedFile:
+    "A binary file for h5py's file-object driver that records the first OS error of a write instead of raising it into HDF5."
+    def __init__(self, path): self.f, self.error = open(path, 'w+b', buffering=0), None   # unbuffered: every write's error is its own
+    def seek(self, *a): return self.f.seek(*a)
+    def tell(self): return self.f.tell()
+    def read(self, n: int = -1): return self.f.read(n)
+    def readinto(self, b): return self.f.readinto(b)
+    def _guard(self, fn, *a, default=None):
+        if self.error is None:
+            try: return fn(*a)
+            except OSError as e: self.error = e
+        return default
+    def _write_all(self, b):
+        m = memoryview(b).cast('B'); done = 0
+        while done < len(m): done += self.f.write(m[done:])   # a raw write may be short (the last bytes before a limit)
+        return done
+    def write(self, b): return self._guard(self._write_all, b, default=memoryview(b).nbytes)
+    def truncate(self, n: int | None = None): return self._guard(self.f.truncate, n, default=n)
+    def flush(self): self._guard(self.f.flush)
+    def close(self): self._guard(self.f.close); self.f.close()
+
 # %% ../nbs/00_data.ipynb #d7d3e788
 class _MapWriter:
-    "Write a dataset file block by block into a temporary file (`atomic_path`), which replaces `path` only on success."
+    "Write a dataset file block by block into a temporary file (`atomic_path`), which replaces `path` only when every write succeeded."
     def __init__(self, path, n: int, channels: int, size: int, param_names=(), transform=None, param_units=None, **attrs):
         self.path, self.n = Path(path), n
         self._atomic = atomic_path(self.path)
@@ -548,7 +612,8 @@ class _MapWriter:
 
     def _create(self, n, channels, size, param_names, transform, param_units, attrs):
         "Open the temporary HDF5 file and lay out its datasets and attributes."
-        self.f = h5py.File(self.tmp, 'w')
+        self.file = _GuardedFile(self.tmp)
+        self.f = h5py.File(self.file, 'w')
         self.maps = self.f.create_dataset('maps', (n, channels, size, size), np.float32, chunks=(1, channels, size, size),
                                           compression='gzip', compression_opts=1, shuffle=True)
         self.params = self.f.create_dataset('params', (n, len(param_names)), np.float64)
@@ -556,14 +621,23 @@ class _MapWriter:
         meta = dict(param_names=list(param_names), param_units=param_units or {}, transform=json.dumps(t), version=_version(),
                     created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), host=platform.node())
         for k, v in {**meta, **attrs}.items(): self.f.attrs[k] = _attr_value(v)
+        self._check()
+
+    def _check(self):
+        if self.file.error is not None: raise self.file.error
+
     def write(self, start: int, maps: np.ndarray, params=None):
-        "Write maps (and their params rows) at rows start..start+len(maps)."
+        "Write maps (and their params rows) at rows start..start+len(maps); raises the file system's error as soon as one occurred."
         self.maps[start:start + len(maps)] = maps
         if params is not None and self.params.shape[1]: self.params[start:start + len(maps)] = params
+        self._check()
+
     def __enter__(self): return self
     def __exit__(self, typ, err, tb):
-        try: self.f.close()
-        finally: self._atomic.__exit__(typ, err, tb)   # renames on success, removes the temporary file on failure
+        self.f.close(); self.file.close()   # HDF5 writes its last blocks here: a full disk or a size limit shows in file.error
+        if typ is None and self.file.error is not None: typ, err = OSError, self.file.error
+        self._atomic.__exit__(typ, err, tb)  # renames on success; on failure removes the temporary file (raising a `WriteError`)
+        if err is not None and err is self.file.error: raise err
         return False
 
 # %% ../nbs/00_data.ipynb #fa51b5d0

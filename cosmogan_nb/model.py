@@ -16,9 +16,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from .data import atomic_open, _per_channel
 
 # %% auto #0
-__all__ = ['dcgan_init_', 'ConditionalBatchNorm', 'normalise_params', 'Generator', 'Discriminator', 'PixelQuantileCritic',
-           'shell_power_spectrum', 'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty',
-           'save_model', 'load_model', 'forward_flops', 'forward_time']
+__all__ = ['dcgan_init_', 'ConditionalBatchNorm', 'normalise_params', 'Generator', 'Discriminator', 'at_least_float32',
+           'PixelQuantileCritic', 'shell_power_spectrum', 'PowerSpectrumCritic', 'architecture_table',
+           'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -244,6 +244,10 @@ def _channel_floats(v, name: str, channels: int, per: str = 'channel') -> list[f
     if len(vals) != channels: raise ValueError(f"{name} must be one number or one per {per} ({channels}), got {v!r}")
     return vals
 
+def at_least_float32(x: Tensor) -> Tensor:
+    "`x` in float32, or float64 if it is: reduced-precision (bf16 autocast) outputs are upcast, double-precision runs stay exact."
+    return x if x.dtype == torch.float64 else x.float()
+
 class PixelQuantileCritic(nn.Module):
     "Discriminator term on each map's one-point distribution: an MLP of its standardised pixel quantiles (and normalised parameters)."
     def __init__(self, channels: int = 1, n_quantiles: int = 16, n_params: int = 0, center=0.0, scale=1.0,
@@ -266,7 +270,7 @@ class PixelQuantileCritic(nn.Module):
 
     def quantiles(self, x: Tensor) -> Tensor:
         "Lower pixel quantiles (B, C, n) at levels (i + 1/2)/n: sorted pixels, with no size limit (torch.quantile stops at 2^24 values)."
-        xs = x.float().flatten(2).sort(-1).values
+        xs = at_least_float32(x).flatten(2).sort(-1).values
         return xs[..., (self.levels * (xs.shape[-1] - 1)).floor().long()]
 
     def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
@@ -325,8 +329,7 @@ class PowerSpectrumCritic(nn.Module):
 
     def log_power(self, x: Tensor) -> Tensor:
         "Natural log of each map's shell power (B, C, n_bins), in float32 at least."
-        x = x if x.dtype == torch.float64 else x.float()
-        return torch.log(_shell_power(x, self._shell, self._w, self._modes).clamp_min(1e-30))
+        return torch.log(_shell_power(at_least_float32(x), self._shell, self._w, self._modes).clamp_min(1e-30))
 
     def standardised(self, x: Tensor) -> Tensor:
         "The MLP's spectral inputs (B, C * n_bins): standardised log power times the gain, soft-clipped to +-clip by clip tanh(z / clip)."

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import DATASET_PRESETS, CosmoganTransform, atomic_open, make_dataset, save_maps, transform_from_dict
-from .model import Discriminator, Generator, shell_power_spectrum, _UPSAMPLE, _G_CONDITIONING
+from .model import Discriminator, Generator, at_least_float32, shell_power_spectrum, _UPSAMPLE, _G_CONDITIONING
 from .statistics import compare
 
 # %% auto #0
@@ -134,7 +134,7 @@ def preset(name: str, **overrides) -> TrainConfig:
 # %% ../nbs/02_training.ipynb #5c8cf19b
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, loss: str = 'bce', swap: bool = False) -> torch.Tensor:
     "D loss from real and fake logits; `swap` exchanges the real and fake labels (cosmoGAN's label flip)."
-    r, f = real_logits.float().flatten(), fake_logits.float().flatten()
+    r, f = at_least_float32(real_logits).flatten(), at_least_float32(fake_logits).flatten()
     if swap: r, f = f, r
     if loss == 'bce': return F.binary_cross_entropy_with_logits(r, torch.ones_like(r)) + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
     if loss == 'hinge': return F.relu(1 - r).mean() + F.relu(1 + f).mean()
@@ -143,7 +143,7 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, los
 
 def generator_loss(fake_logits: torch.Tensor, loss: str = 'bce') -> torch.Tensor:
     "G loss from the logits of generated maps (non-saturating for BCE)."
-    f = fake_logits.float().flatten()
+    f = at_least_float32(fake_logits).flatten()
     if loss == 'bce': return F.binary_cross_entropy_with_logits(f, torch.ones_like(f))
     if loss in ('hinge', 'wgan-gp'): return -f.mean()
     raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}")
@@ -154,7 +154,7 @@ def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, theta: torch.Ten
     if eps is None: eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     out = D(x_hat) if theta is None else D(x_hat, theta)
-    g, = torch.autograd.grad(out.float().sum(), x_hat, create_graph=True)
+    g, = torch.autograd.grad(at_least_float32(out).sum(), x_hat, create_graph=True)
     return ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 # %% ../nbs/02_training.ipynb #790af67e
@@ -389,7 +389,7 @@ def _design(theta: torch.Tensor | None, n: int, like: torch.Tensor) -> torch.Ten
 def area_fraction_loss(fake: torch.Tensor, real: torch.Tensor, thresholds: torch.Tensor, width: torch.Tensor, scale: torch.Tensor,
                        theta: torch.Tensor | None = None, stride: int = 2) -> torch.Tensor:
     "Mean square of the batch's area-fraction difference fake - real, fitted on [1, theta] (per cosmology), in units of `scale` (C, J)."
-    f, r = (soft_area_fraction(m[..., ::stride, ::stride].float(), thresholds, width) for m in (fake, real))
+    f, r = (soft_area_fraction(at_least_float32(m[..., ::stride, ::stride]), thresholds, width) for m in (fake, real))
     d = ((f - r) / scale).flatten(1)
     X = _design(theta, len(d), d)
     XtX, Xtd, n = X.T @ X, X.T @ d, d.new_tensor(float(d.numel()))
@@ -430,7 +430,7 @@ class _BatchReader(torch.utils.data.Dataset):
         order = np.argsort(idx)
         maps = np.empty((len(idx),) + self._f['maps'].shape[1:], np.float32)
         maps[order] = self._f['maps'][idx[order]]
-        x = torch.as_tensor(self.transform.forward(maps), dtype=torch.float32)
+        x = torch.as_tensor(self.transform.forward(maps), dtype=torch.get_default_dtype())
         th = torch.from_numpy(self.params[idx]) if self.params is not None else torch.zeros(len(idx), 0)
         return x, th
 
@@ -441,7 +441,7 @@ def _batches(path, info, train_idx, schedule, b0, lo, hi, device, in_memory, num
     if in_memory is None: in_memory = nbytes < 8 * 2 ** 30
     if in_memory:
         with h5py.File(path, 'r') as f: maps = np.asarray(f['maps'][np.asarray(train_idx)], np.float32)
-        x_all = torch.as_tensor(info['transform'].forward(maps), dtype=torch.float32)
+        x_all = torch.as_tensor(info['transform'].forward(maps), dtype=torch.get_default_dtype())
         th_all = torch.from_numpy(params[np.asarray(train_idx)])
         on_dev = device.type == 'cuda' and nbytes < 0.3 * torch.cuda.get_device_properties(device).total_memory
         if on_dev: x_all, th_all = x_all.to(device), th_all.to(device)
@@ -474,7 +474,7 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
     def _check_input_dim(self, x): pass
     def forward(self, x):
         if not (self.training and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1): return super().forward(x)
-        C, dims, xf = x.shape[1], [0] + list(range(2, x.dim())), x.float()
+        C, dims, xf = x.shape[1], [0] + list(range(2, x.dim())), at_least_float32(x)
         shape = [1, C] + [1] * (x.dim() - 2)
         s = _AllReduceSum.apply(torch.cat([xf.sum(dims), xf.new_full((1,), xf.numel() / C)]))   # two passes, as accurate as BatchNorm's own
         n = s[-1]; mean = s[:C] / n
@@ -755,7 +755,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
             opt_g.zero_grad(set_to_none=True); (loss_g + config.g_area_weight * loss_a).backward(); opt_g.step()
             for p in d_params: p.requires_grad_(True)
             if G_ema is not None: update_ema(G_ema, G_raw, ema_decay(config.ema, step))
-            acc += torch.stack([loss_d.detach().float(), loss_g.detach().float(), loss_a.detach().float()]); n_acc += 1
+            acc += torch.stack([l.detach().to(acc.dtype) for l in (loss_d, loss_g, loss_a)]); n_acc += 1
             step += 1; bar.update(1)
             is_log, is_eval = step % config.log_every == 0, bool(config.eval_every) and step % config.eval_every == 0
             is_ck, is_end = step % config.checkpoint_every == 0, step >= config.max_steps

@@ -43,3 +43,32 @@ def test_killed_writer_leaves_previous_file_intact(tmp_path):
     assert target.read_bytes() == before                      # the old dataset is untouched
     maps, params, _ = D.load_maps(target)
     assert maps.shape == (2, 1, 8, 8) and params[:, 0].tolist() == [0.1, 0.2]
+
+LIMITED = """
+import resource, sys
+from cosmogan_nb.data import make_dataset, WriteError
+resource.setrlimit(resource.RLIMIT_FSIZE, (200 * 1024, 200 * 1024))   # `ulimit -f 200`: writes past 200 KiB fail with EFBIG
+try: make_dataset('wl', sys.argv[1], n_maps=400, size=64, progress=False)
+except WriteError as e: print('WriteError:', e); sys.exit(3)
+"""
+
+def test_file_size_limit_keeps_previous_dataset(tmp_path):
+    "A write that fails inside HDF5 (here at a file-size limit, as on a full disk) neither replaces the old file nor crashes the process."
+    target = D.make_dataset('wl', tmp_path / 'keep.h5', n_maps=8, size=64, progress=False)
+    before = target.read_bytes()
+    r = subprocess.run([sys.executable, '-c', LIMITED, str(target)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 3, (r.returncode, r.stderr[-2000:])            # a clean error, not a segmentation fault (-11)
+    assert r.stdout.strip() == f'WriteError: cannot write {target}: File too large'
+    assert target.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ['keep.h5']
+
+def test_stale_temporary_of_a_killed_writer_is_removed(tmp_path):
+    target = tmp_path / 'wl.h5'
+    p = subprocess.Popen([sys.executable, '-c', WRITER, str(target)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == 'start'
+    deadline = time.time() + 120
+    while not any(f.name.endswith('.tmp') for f in tmp_path.iterdir()) and time.time() < deadline: time.sleep(0.1)
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    left = [f for f in tmp_path.iterdir() if f.name.endswith('.tmp')]
+    assert len(left) == 1 and D.stale_temporaries(target) == left           # the killed writer's file, recognised as stale
+    D.make_dataset('wl', target, n_maps=4, size=16, progress=False)        # the next write of the same target cleans it up
+    assert sorted(f.name for f in tmp_path.iterdir()) == ['wl.h5']
