@@ -6,33 +6,129 @@ Docs: https://cosmogan-nb.github.io/cosmogan_nb/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #fa54819f
 from __future__ import annotations
-import argparse, dataclasses, json, sys, time
-from dataclasses import dataclass, asdict
+import argparse, dataclasses, json, os, signal, sys, threading, time, traceback, warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
 import h5py
 import numpy as np
-from .data import make_dataset, make_dataset_cli, load_maps
-from .training import preset, train, load_generator, plot_training, split_indices, train_cli, sample_cli, PRESETS
+import torch.distributed as dist
+from fastcore.docments import docments
+from .data import DATASET_PRESETS, MapDataset, atomic_write_bytes, make_dataset, load_maps, save_maps
+from .training import PRESETS, TrainConfig, load_checkpoint, load_generator, plot_training, preset, sample, split_indices, torch_device, train
 from .report import evaluate, evaluation_sections, write_report, ReportSection
 
 # %% auto #0
-__all__ = ['DemoConfig', 'demo', 'main']
+__all__ = ['EXPECTED_ERRORS', 'parse_value', 'parse_overrides', 'error_message', 'run_command', 'command_parser',
+           'add_config_flags', 'run_parser', 'config_help', 'DemoConfig', 'demo', 'demo_cli', 'data_cli', 'train_cli',
+           'sample_cli', 'evaluate_cli', 'main']
+
+# %% ../nbs/07_cli.ipynb #f1190314
+def parse_value(v: str):
+    "A command-line value: JSON (numbers, true/false/null, lists), Python's True/False/None, comma-separated numbers, else the string."
+    v = v.strip()
+    if v in ('True', 'False', 'None'): return {'True': True, 'False': False, 'None': None}[v]
+    try: return json.loads(v)
+    except ValueError: pass
+    try: return [float(x) for x in v.split(',')] if ',' in v else v
+    except ValueError: return v
+
+def parse_overrides(pairs: list[str], what: str = '--set') -> dict:
+    "`KEY=VALUE` strings as a dict of parsed values (dashes in keys read as underscores)."
+    out = {}
+    for kv in pairs:
+        k, eq, v = kv.partition('=')
+        if not eq or not k.strip(): raise ValueError(f"{what} expects KEY=VALUE, got {kv!r}")
+        out[k.strip().replace('-', '_')] = parse_value(v)
+    return out
+
+# %% ../nbs/07_cli.ipynb #f7c356cd
+EXPECTED_ERRORS = (ValueError, TypeError, KeyError, OSError, FloatingPointError)
+
+def error_message(e: BaseException) -> str:
+    "An error as one line: a KeyError's message without quotes, an OSError with its file."
+    if isinstance(e, KeyError) and e.args: msg = str(e.args[0])
+    elif isinstance(e, OSError) and e.filename and e.strerror: msg = f"{e.strerror}: {e.filename}"
+    else: msg = str(e) or type(e).__name__
+    return ' '.join(msg.split())
+
+def _show_warning(prog: str):
+    "A `warnings.showwarning` that prints one line: `prog: warning: message`."
+    return lambda message, *a, **k: print(f"{prog}: warning: {message}", file=sys.stderr)
+
+def run_command(prog: str, work, debug: bool = False) -> int:
+    "Run a subcommand's `work()`: exit code 0 on success, 2 (one line) for bad input or a failed file operation, 1 for anything unexpected."
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('default'); warnings.showwarning = _show_warning(prog)
+            work()
+        return 0
+    except KeyboardInterrupt: print(f"{prog}: interrupted", file=sys.stderr); return 130
+    except Exception as e:
+        expected = isinstance(e, EXPECTED_ERRORS)
+        if debug: traceback.print_exc()
+        hint = '' if expected or debug else ' (rerun with --debug for the traceback)'
+        print(f"{prog}: {'error' if expected else 'unexpected ' + type(e).__name__}: {error_message(e)}{hint}", file=sys.stderr)
+        return 2 if expected else 1
+
+# %% ../nbs/07_cli.ipynb #c5d5df09
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter): pass
+
+def command_parser(prog: str, description: str, epilog: str | None = None) -> argparse.ArgumentParser:
+    "An argument parser with the flags every subcommand has: `--no-progress` and `--debug`."
+    ap = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog, formatter_class=_HelpFormatter)
+    ap.add_argument('--no-progress', action='store_true', help='no progress bars')
+    ap.add_argument('--debug', action='store_true', help='show the traceback of an error')
+    return ap
+
+_FLAG_TYPES = {'int': int, 'int | None': int, 'float': float, 'float | None': float}
+
+def add_config_flags(ap: argparse.ArgumentParser, cls, choices: dict | None = None):
+    "One flag per field of the dataclass `cls`, typed by its annotation and helped by the comment beside it; booleans as --x/--no-x."
+    docs, choices = docments(cls), choices or {}
+    for f in fields(cls):
+        flag, doc = '--' + f.name.replace('_', '-'), docs.get(f.name) or f.name.replace('_', ' ')
+        if f.type in ('bool', bool): ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=doc)
+        else: ap.add_argument(flag, type=_FLAG_TYPES.get(str(f.type), str), default=f.default, help=doc, choices=choices.get(f.name))
+
+def run_parser(ap: argparse.ArgumentParser, argv: list[str] | None, work) -> int:
+    "Parse `argv` (usage errors exit with argparse's code 2) and run `work(args)` through `run_command`."
+    try: args = ap.parse_args(argv)
+    except SystemExit as e: return int(e.code or 0)
+    return run_command(ap.prog, lambda: work(args), args.debug)
+
+def config_help(cls) -> str:
+    "The fields of a config dataclass with their defaults and comments, for a `--set KEY=VALUE` epilog."
+    docs = docments(cls)
+    return '\n'.join(f"  {f.name} = {f.default!r}" + (f": {docs[f.name]}" if docs.get(f.name) else '') for f in fields(cls))
 
 # %% ../nbs/07_cli.ipynb #e6565a6f
 @dataclass
 class DemoConfig:
     "The main job: where to write, which training preset, and how much data and time (plain data, saved with the run)."
-    out: str = 'runs/demo'
-    preset: str = 'quick'
+    out: str = 'runs/demo'           # run folder: data/, train/ and report/ go here
+    preset: str = 'quick'            # training preset (see 02_training)
     data: str | None = None          # a dataset file of the user's; None: the preset's built-in set (WL; CW for cw; multi-field for illustris)
     n_heldout: int = 400             # held-out maps generated for the built-in set (shared by its parameter values)
     conditional: bool = True         # condition on the dataset's parameters, if it has any (sigma8 for the WL set)
     minutes: float | None = None     # training time limit (None: the preset's)
     max_steps: int | None = None     # training steps (None: the preset's)
-    device: str = 'auto'
-    seed: int = 0
+    device: str = 'auto'             # 'auto', 'cpu', 'cuda' or 'cuda:N'
+    seed: int = 0                    # training seed (the data's seeds are the preset's)
     tiny: bool = False               # seconds-long smoke run: few maps, few steps
+
+    def __post_init__(self):
+        if self.preset not in PRESETS: raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
+        for k, lo in (('n_heldout', 1), ('seed', 0), ('max_steps', 1)):
+            v = getattr(self, k)
+            if (v is not None or k != 'max_steps') and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
+                raise ValueError(f"{k} must be an integer >= {lo}, got {v!r}")
+        if self.minutes is not None and not (isinstance(self.minutes, (int, float)) and self.minutes > 0):
+            raise ValueError(f"minutes must be a positive number of minutes, got {self.minutes!r}")
+        if self.data is not None and not Path(self.data).is_file(): raise FileNotFoundError(f"data: no dataset file {self.data!r}")
+        if Path(self.out).exists() and not Path(self.out).is_dir(): raise NotADirectoryError(f"out: {self.out!r} is a file, not a folder")
+        torch_device(self.device)   # refuses a device that does not exist
 
 # %% ../nbs/07_cli.ipynb #82776c50
 def _tiny_overrides() -> dict:
@@ -87,62 +183,144 @@ def demo(cfg: DemoConfig | None = None, progress: bool = True, **overrides) -> d
                 samples_per_s=run.samples_per_s, **{f'{k} [s]': round(v, 1) for k, v in times.items()})
     scores = dict(ev['scores'], timings_s=times, best_step=run.best_step)
     page = write_report(out / 'report', f"cosmogan_nb: the {cfg.preset} emulator", sections, scores, meta)
-    (out / 'demo_config.json').write_text(json.dumps(asdict(cfg), indent=2))
+    atomic_write_bytes(out / 'demo_config.json', json.dumps(asdict(cfg), indent=2).encode())
     return dict(report=page, scores=out / 'report' / 'scores.json', checkpoint=run.best, evaluation=ev, times=times)
 
-# %% ../nbs/07_cli.ipynb #901a9d54
-_STEPS = {'data': (make_dataset_cli, 'write a dataset file from a built-in generator or real files'),
-          'train': (train_cli, 'train a GAN from a preset or a config file (DDP under torchrun)'),
-          'sample': (sample_cli, 'sample maps from a checkpoint into a dataset file')}
-
-def _demo_cli(argv) -> int:
+# %% ../nbs/07_cli.ipynb #8636537d
+def demo_cli(argv: list[str] | None = None) -> int:
     "`cosmogan demo`: the main job."
-    ap = argparse.ArgumentParser(prog='cosmogan demo', description="Built-in data (the preset's) or a dataset file -> trained emulator -> validation report.")
-    for f in DemoConfig.__dataclass_fields__.values():
-        flag = '--' + f.name.replace('_', '-')
-        if f.type in ('bool', bool): ap.add_argument(flag, action='store_true', default=f.default, help=f'(default: {f.default})')
-        else: ap.add_argument(flag, type={'int | None': int, 'float | None': float, 'int': int}.get(f.type, str), default=f.default, help=f'(default: {f.default})')
-    ap.add_argument('--no-progress', action='store_true')
-    try: args = vars(ap.parse_args(argv))
-    except SystemExit as e: return int(e.code or 0)
-    progress = not args.pop('no_progress')
-    try: res = demo(DemoConfig(**args), progress=progress)
-    except (ValueError, KeyError, FileNotFoundError, FileExistsError, FloatingPointError) as e:
-        print(f"cosmogan demo: error: {e}", file=sys.stderr); return 2
-    s = json.loads(Path(res['scores']).read_text())
-    for g, v in s.items():
-        if isinstance(v, dict) and 'power_spectrum' in v:
-            print(f"{g}: P(k) mean |fractional difference| {v['power_spectrum']:.3f}, Minkowski max deviation {v['minkowski']:.2f} sigma")
-    print(f"report: {res['report']}\nscores: {res['scores']}")
-    return 0
+    ap = command_parser('cosmogan demo', "Built-in data (the preset's) or a dataset file -> trained emulator -> validation report.")
+    add_config_flags(ap, DemoConfig, choices={'preset': sorted(PRESETS)})
+    def work(a):
+        progress = not a.no_progress
+        res = demo(DemoConfig(**{f.name: getattr(a, f.name) for f in fields(DemoConfig)}), progress=progress)
+        for g, v in json.loads(Path(res['scores']).read_text()).items():
+            if isinstance(v, dict) and 'power_spectrum' in v:
+                print(f"{g}: P(k) mean |fractional difference| {v['power_spectrum']:.3f}, Minkowski max deviation {v['minkowski']:.2f} sigma")
+        print(f"report: {res['report']}\nscores: {res['scores']}")
+    return run_parser(ap, argv, work)
 
-# %% ../nbs/07_cli.ipynb #8b6b3647
-def _evaluate_cli(argv) -> int:
+# %% ../nbs/07_cli.ipynb #4da7414c
+def data_cli(argv: list[str] | None = None) -> int:
+    "`cosmogan data`: write a dataset file from a built-in generator or from real files."
+    ap = command_parser('cosmogan data', 'Write a cosmogan_nb HDF5 dataset file from a built-in generator or real files.')
+    ap.add_argument('preset', choices=sorted(DATASET_PRESETS), help='built-in generator or reader of real files')
+    ap.add_argument('output', help='the HDF5 dataset file to write')
+    ap.add_argument('-n', '--n-maps', type=int, default=None, help="number of maps (default: the preset's)")
+    ap.add_argument('-s', '--size', type=int, default=None, help="map side in pixels (default: the preset's)")
+    ap.add_argument('--seed', type=int, default=0, help='random seed of a generated set')
+    ap.add_argument('--source', default=None, help='input file, folder or glob of the reader presets')
+    ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help="the preset's options, e.g. sigma8_values=0.5,0.9 (repeatable)")
+    def work(a):
+        over = {**parse_overrides(a.set), **({'source': a.source} if a.source is not None else {})}
+        ds = MapDataset(make_dataset(a.preset, a.output, a.n_maps, a.size, a.seed, not a.no_progress, **over), transform=None)
+        print(f"wrote {a.output}: {len(ds)} maps of {ds.channels} x {ds.size} x {ds.size}, params {ds.param_names}")
+    return run_parser(ap, argv, work)
+
+# %% ../nbs/07_cli.ipynb #58072347
+def _train_config(a) -> TrainConfig:
+    "The TrainConfig a `cosmogan train` command line asks for: preset, config file or the resumed run's own config, then the overrides."
+    if a.config:
+        p = Path(a.config)
+        if not p.is_file(): raise FileNotFoundError(f"--config: no file {str(p)!r}")
+        try: base = json.loads(p.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"--config: {str(p)!r} is not valid JSON ({e})") from None
+        if not isinstance(base, dict): raise ValueError(f"--config: {str(p)!r} must hold a JSON object of TrainConfig fields, got a {type(base).__name__}")
+    elif a.preset: base = PRESETS[a.preset].to_dict()
+    elif a.resume and (ck := Path(a.out) / 'checkpoint.pt').is_file(): base = dict(load_checkpoint(ck)['config'])   # the run's own config
+    else: base = PRESETS['quick'].to_dict()
+    base.update(parse_overrides(a.set))
+    for k in ('data', 'max_steps', 'minutes'):
+        if getattr(a, k) is not None: base[k] = getattr(a, k)
+    return TrainConfig.from_dict(base)
+
+def train_cli(argv: list[str] | None = None) -> int:
+    "`cosmogan train`: train from a preset or a JSON config with overrides (DDP when launched by torchrun)."
+    ap = command_parser('cosmogan train', 'Train a cosmoGAN-style GAN (DDP when launched with torchrun).',
+                        epilog='TrainConfig fields (--set KEY=VALUE):\n' + config_help(TrainConfig))
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument('--preset', choices=sorted(PRESETS), help="a preset (default: quick, or the run's own config with --resume)")
+    src.add_argument('--config', help='JSON file of TrainConfig fields')
+    ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config field (repeatable; the fields are listed below)')
+    ap.add_argument('--data', help="dataset: a built-in name ('wl', 'cw', 'hydro') or an HDF5 dataset file")
+    ap.add_argument('--out', default=None, help='run folder (default: runs/PRESET)')
+    ap.add_argument('--resume', action='store_true', help='continue the run in --out from its last checkpoint')
+    ap.add_argument('--overwrite', action='store_true', help="start again in --out, removing the old run's checkpoints, metrics and samples")
+    ap.add_argument('--max-steps', type=int, default=None, help='generator steps')
+    ap.add_argument('--minutes', type=float, default=None, help='wall-clock limit')
+    def work(a):
+        a.out = a.out or f"runs/{a.preset or 'quick'}"
+        rank = int(os.environ.get('RANK', '0'))
+        try:
+            config = _train_config(a)
+            if rank == 0: print(f"training into {a.out}: {config}", file=sys.stderr)
+            res = train(config, a.out, resume=a.resume, overwrite=a.overwrite, progress=not a.no_progress)
+        finally:
+            if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+        if rank == 0:
+            best = f", best score {res.best_score:.4f} at step {res.best_step}" if res.best_score is not None else ''
+            print(f"done: step {res.step}{best}; generator: {res.best}", file=sys.stderr)
+    return run_parser(ap, argv, work)
+
+# %% ../nbs/07_cli.ipynb #e88f3d0b
+def sample_cli(argv: list[str] | None = None) -> int:
+    "`cosmogan sample`: N maps from a checkpoint to an HDF5 dataset file, in physical units."
+    ap = command_parser('cosmogan sample', 'Sample maps from a trained generator into an HDF5 dataset file.')
+    ap.add_argument('checkpoint', help='best.pt or checkpoint.pt of a run (or a saved generator)')
+    ap.add_argument('-n', '--n', type=int, default=64, help='number of maps')
+    ap.add_argument('-o', '--out', required=True, help='the HDF5 dataset file to write')
+    ap.add_argument('--batch-size', type=int, default=64, help='maps per forward pass')
+    ap.add_argument('--seed', type=int, default=0, help='seed of the latent vectors')
+    ap.add_argument('--param', action='append', default=[], metavar='NAME=VALUE', help='parameter value of a conditional generator (repeatable)')
+    ap.add_argument('--ema', action=argparse.BooleanOptionalAction, default=True, help="the generator's moving average (--no-ema: its raw weights)")
+    ap.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
+    def work(a):
+        device = torch_device(a.device)
+        G = load_generator(a.checkpoint, 'cpu', ema=a.ema).to(device)
+        theta = parse_overrides(a.param, '--param') or None
+        maps = sample(G, a.n, theta, batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress)
+        params = None if theta is None else np.tile(np.asarray([float(theta[k]) for k in G.param_names], np.float64), (a.n, 1))
+        save_maps(a.out, maps, params=params, param_names=G.param_names if theta is not None else None,
+                  transform=G.transform, source_checkpoint=str(Path(a.checkpoint).resolve()), step=G.step, seed=a.seed)
+        print(f"wrote {a.n} maps to {a.out}", file=sys.stderr)
+    return run_parser(ap, argv, work)
+
+# %% ../nbs/07_cli.ipynb #b2ebe427
+def evaluate_cli(argv: list[str] | None = None) -> int:
     "`cosmogan evaluate`: compare a checkpoint with held-out maps and write the report."
-    ap = argparse.ArgumentParser(prog='cosmogan evaluate', description='Validate a trained generator on held-out maps.')
-    ap.add_argument('checkpoint'); ap.add_argument('heldout', help='HDF5 dataset file of held-out maps')
+    ap = command_parser('cosmogan evaluate', 'Validate a trained generator on held-out maps.')
+    ap.add_argument('checkpoint', help='best.pt or checkpoint.pt of a run (or a saved generator)')
+    ap.add_argument('heldout', help='HDF5 dataset file of held-out maps')
     ap.add_argument('--out', default='runs/evaluation', help='folder for report.html and scores.json')
     ap.add_argument('--n', type=int, default=None, help='generated maps per parameter group (default: as many as held out)')
-    ap.add_argument('--seed', type=int, default=0)
-    try: args = ap.parse_args(argv)
-    except SystemExit as e: return int(e.code or 0)
-    try:
-        G = load_generator(args.checkpoint)
-        ev = evaluate(G, args.heldout, n_generated=args.n, seed=args.seed)
-        page = write_report(args.out, f'Evaluation of {args.checkpoint}', evaluation_sections(ev), ev['scores'])
-    except (ValueError, KeyError, FileNotFoundError) as e:
-        print(f"cosmogan evaluate: error: {e}", file=sys.stderr); return 2
-    print(f"report: {page}"); return 0
+    ap.add_argument('--seed', type=int, default=0, help='seed of the latent vectors')
+    def work(a):
+        ev = evaluate(load_generator(a.checkpoint), a.heldout, n_generated=a.n, seed=a.seed)
+        print(f"report: {write_report(a.out, f'Evaluation of {a.checkpoint}', evaluation_sections(ev), ev['scores'])}")
+    return run_parser(ap, argv, work)
 
-# %% ../nbs/07_cli.ipynb #21763ddb
+# %% ../nbs/07_cli.ipynb #0b222dd2
+_COMMANDS = {'demo': (demo_cli, 'the main job: built-in data -> trained emulator -> report'),
+             'data': (data_cli, 'write a dataset file from a built-in generator or real files'),
+             'train': (train_cli, 'train a GAN from a preset or a config file (DDP under torchrun)'),
+             'sample': (sample_cli, 'sample maps from a checkpoint into a dataset file'),
+             'evaluate': (evaluate_cli, 'validate a checkpoint on held-out maps and write the report')}
+
 def main(argv: list[str] | None = None) -> int:
     "The `cosmogan` command: dispatch to demo, data, train, sample or evaluate; returns an exit code."
     argv = sys.argv[1:] if argv is None else list(argv)
-    steps = {**_STEPS, 'demo': (_demo_cli, 'the main job: built-in data -> trained emulator -> report'),
-             'evaluate': (_evaluate_cli, 'validate a checkpoint on held-out maps and write the report')}
-    usage = 'usage: cosmogan {' + ','.join(steps) + '} [options]\n\n' + '\n'.join(f'  {k:<9} {h}' for k, (_, h) in steps.items())
+    usage = 'usage: cosmogan {' + ','.join(_COMMANDS) + '} [options]\n\n' + '\n'.join(f'  {k:<9} {h}' for k, (_, h) in _COMMANDS.items())
     if not argv or argv[0] in ('-h', '--help'):
         print(usage); return 0 if argv else 2
-    if argv[0] not in steps:
+    if argv[0] not in _COMMANDS:
         print(f"cosmogan: unknown command {argv[0]!r}\n{usage}", file=sys.stderr); return 2
-    return steps[argv[0]][0](argv[1:])
+    with _terminate_cleanly(): return _COMMANDS[argv[0]][0](argv[1:])
+
+@contextmanager
+def _terminate_cleanly():
+    "While the block runs, SIGTERM exits through Python (code 143), so temporary files are removed and locks released as on an error."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def stop(signum, frame): raise SystemExit(128 + signum)
+    old = signal.signal(signal.SIGTERM, stop)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old)

@@ -4,9 +4,13 @@
 
 # %% ../nbs/02_training.ipynb #13c83901
 from __future__ import annotations
-import argparse, copy, dataclasses, json, math, os, pickle, re, sys, time
+import copy, dataclasses, json, math, os, pickle, platform, re, shutil, sys, time, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
+
+try: import fcntl   # run-folder locks (Linux and macOS)
+except ImportError: fcntl = None
 
 import h5py
 import numpy as np
@@ -16,17 +20,45 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .data import DATASET_PRESETS, CosmoganTransform, atomic_open, make_dataset, save_maps, transform_from_dict
+from .data import (DATASET_PRESETS, CosmoganTransform, WriteError, atomic_open, atomic_write_bytes, check_allocation, make_dataset,
+                              save_maps, transform_from_dict)
 from .model import Discriminator, Generator, at_least_float32, shell_power_spectrum, _UPSAMPLE, _G_CONDITIONING
 from .statistics import compare
 
 # %% auto #0
-__all__ = ['PRESETS', 'CHECKPOINT_FORMAT', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss', 'gradient_penalty',
-           'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'save_checkpoint', 'load_checkpoint',
-           'load_generator', 'sample', 'split_indices', 'BatchSchedule', 'dataset_path', 'read_dataset_info',
-           'pixel_moments', 'spectrum_moments', 'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments',
-           'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'TrainResult',
-           'read_metrics', 'train', 'train_cli', 'sample_cli', 'plot_training']
+__all__ = ['PRESETS', 'CHECKPOINT_FORMAT', 'check_field_types', 'torch_device', 'TrainConfig', 'preset', 'discriminator_loss',
+           'generator_loss', 'gradient_penalty', 'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm',
+           'save_checkpoint', 'load_checkpoint', 'build_checked', 'load_generator', 'sample', 'split_indices',
+           'BatchSchedule', 'dataset_path', 'read_dataset_info', 'pixel_moments', 'spectrum_moments',
+           'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments', 'GlobalBatchNorm',
+           'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'RunInUseError', 'RunLock', 'clear_run',
+           'check_maps_finite', 'TrainResult', 'read_metrics', 'train', 'plot_training']
+
+# %% ../nbs/02_training.ipynb #e9908a7b
+_TYPE_WORDS = {'int': 'an integer', 'float': 'a number', 'bool': 'true or false', 'str': 'a string'}
+
+def check_field_types(config) -> None:
+    "Each field of a config dataclass holds a value of its annotated type ('float | None' also admits None); a one-line error otherwise."
+    for f in fields(config):
+        v, t = getattr(config, f.name), f.type if isinstance(f.type, str) else getattr(f.type, '__name__', None) or str(f.type)
+        base, optional = t.replace(' | None', ''), t.endswith('| None')
+        if base not in _TYPE_WORDS or (v is None and optional): continue
+        ok = isinstance(v, bool) if base == 'bool' else isinstance(v, {'int': int, 'float': (int, float), 'str': str}[base]) and not isinstance(v, bool)
+        if ok and base == 'float': ok = math.isfinite(v)
+        if not ok: raise ValueError(f"{f.name} must be {_TYPE_WORDS[base]}{' or null' if optional else ''}, got {v!r}")
+
+def torch_device(name: str, local_rank: int = 0, check_available: bool = True) -> torch.device:
+    "The torch device of a `device` setting ('auto', 'cpu', 'cuda', 'cuda:N', 'mps'); a clear error for a bad name or, if `check_available`, a missing device."
+    if name == 'auto': return torch.device('cuda', local_rank) if torch.cuda.is_available() else torch.device('cpu')
+    try: d = torch.device(name)
+    except (RuntimeError, TypeError): d = None
+    if d is None or d.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}")
+    if not check_available: return d
+    if d.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device={name!r} but MPS is not available")
+    if d.type == 'cuda':
+        if not torch.cuda.is_available(): raise ValueError(f"device={name!r} but CUDA is not available")
+        if d.index is None: d = torch.device('cuda', local_rank)
+    return d
 
 # %% ../nbs/02_training.ipynb #ed50c3d8
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -83,25 +115,26 @@ class TrainConfig:
     in_memory: bool | None = None     # hold the dataset in memory (None: when under 8 GB)
     num_workers: int = 2              # DataLoader workers when streaming from disk
     threads: int | None = None        # torch CPU threads during training (None: torch's setting; 1 avoids OpenMP spin-waiting on busy machines)
+    max_loss: float | None = 1e6      # a loss beyond this (finite but absurd) stops the run as diverged (None: only non-finite losses do)
 
     def __post_init__(self):
-        if self.loss not in _LOSSES: raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
-        if self.g_upsample not in _UPSAMPLE: raise ValueError(f"g_upsample must be one of {_UPSAMPLE}, got {self.g_upsample!r}")
-        if self.g_conditioning not in _G_CONDITIONING: raise ValueError(f"g_conditioning must be one of {_G_CONDITIONING}, got {self.g_conditioning!r}")
-        for k in ('size', 'channels', 'latent_dim', 'batch_size', 'n_critic', 'max_steps', 'log_every', 'eval_maps', 'bn_batches', 'checkpoint_every', 'g_area_thresholds'):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
-        if not isinstance(self.d_pixel_quantiles, int) or isinstance(self.d_pixel_quantiles, bool) or self.d_pixel_quantiles < 0:
-            raise ValueError(f"d_pixel_quantiles must be a non-negative integer, got {self.d_pixel_quantiles!r}")
-        if not isinstance(self.d_spectrum_critic, bool): raise ValueError(f"d_spectrum_critic must be true or false, got {self.d_spectrum_critic!r}")
-        for k in ('lr_g', 'lr_d', 'width', 'd_spectrum_bound'):
-            if not getattr(self, k) > 0: raise ValueError(f"{k} must be positive, got {getattr(self, k)!r}")
-        if not 0 <= self.g_area_start <= 1: raise ValueError(f"g_area_start must be a fraction in [0, 1], got {self.g_area_start}")
-        if not 0 <= self.lr_decay_start <= 1: raise ValueError(f"lr_decay_start must be a fraction in [0, 1], got {self.lr_decay_start}")
-        if isinstance(self.g_area_weight, bool) or not self.g_area_weight >= 0: raise ValueError(f"g_area_weight must be >= 0, got {self.g_area_weight!r}")
-        if not 0 <= self.label_swap <= 1: raise ValueError(f"label_swap must be a probability in [0, 1], got {self.label_swap}")
-        if not 0 <= self.ema < 1: raise ValueError(f"ema must be a decay in [0, 1), got {self.ema}")
-        if not 0 <= self.holdout < 1: raise ValueError(f"holdout must be a fraction in [0, 1), got {self.holdout}")
+        check_field_types(self)
+        for k, allowed in (('loss', _LOSSES), ('g_upsample', _UPSAMPLE), ('g_conditioning', _G_CONDITIONING)):
+            if getattr(self, k) not in allowed: raise ValueError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
+        for k in ('size', 'channels', 'latent_dim', 'batch_size', 'n_critic', 'max_steps', 'log_every', 'eval_maps', 'bn_batches',
+                  'checkpoint_every', 'g_area_thresholds', 'n_maps', 'threads'):
+            if getattr(self, k) is not None and getattr(self, k) < 1: raise ValueError(f"{k} must be a positive integer, got {getattr(self, k)!r}")
+        for k in ('d_pixel_quantiles', 'eval_every', 'num_workers', 'data_seed', 'seed'):
+            if getattr(self, k) < 0: raise ValueError(f"{k} must be a non-negative integer, got {getattr(self, k)!r}")
+        for k in ('lr_g', 'lr_d', 'width', 'd_spectrum_bound', 'adam_eps', 'minutes', 'transform_a', 'max_loss'):
+            if getattr(self, k) is not None and not getattr(self, k) > 0: raise ValueError(f"{k} must be positive, got {getattr(self, k)!r}")
+        for k in ('g_area_weight', 'gp_weight'):
+            if not getattr(self, k) >= 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)!r}")
+        for k in ('g_area_start', 'lr_decay_start', 'label_swap'):
+            if not 0 <= getattr(self, k) <= 1: raise ValueError(f"{k} must be a fraction in [0, 1], got {getattr(self, k)!r}")
+        for k in ('ema', 'holdout', 'beta1', 'beta2'):
+            if not 0 <= getattr(self, k) < 1: raise ValueError(f"{k} must be in [0, 1), got {getattr(self, k)!r}")
+        torch_device(self.device, check_available=False)
         bad = [t.partition('/')[0] for t in self.select_by.replace(' ', '').split('+') if t.partition('/')[0] not in _SCORES]
         if bad: raise ValueError(f"select_by may sum {_SCORES}, got unknown {bad}")
 
@@ -201,34 +234,55 @@ def save_checkpoint(obj: dict, path) -> Path:
     with atomic_open(path) as f: torch.save(obj, f)
     return Path(path)
 
-def load_checkpoint(path, map_location='cpu') -> dict:
-    "Load a checkpoint with `weights_only=True`; pickled code, corrupt or truncated files raise a clear `ValueError`."
+def _first_line(e: BaseException) -> str: return (str(e).splitlines() or [type(e).__name__])[0][:200]
+
+def load_checkpoint(path, map_location='cpu', need: tuple = ()) -> dict:
+    "Load a checkpoint with `weights_only=True`; pickled code, empty, corrupt or foreign files, and missing `need` entries raise a clear `ValueError`."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
+    if path.stat().st_size == 0: raise ValueError(f"{str(path)!r} is empty (0 bytes), not a checkpoint")
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         m = re.search(r'unsupported global:?\s+(?:GLOBAL\s+)?(\S+)', str(e), re.I)
         if m: raise ValueError(f"refusing to load {str(path)!r}: it contains pickled Python objects ({m.group(1)}), which weights_only loading does not "
                                f"execute; only checkpoints of tensors and plain data are accepted") from None
-        raise ValueError(f"{str(path)!r} is not a readable checkpoint (corrupt or truncated): {str(e).splitlines()[0][:200]}") from None
-    except (RuntimeError, EOFError, OSError, ValueError, AttributeError, IndexError) as e:
-        raise ValueError(f"{str(path)!r} is not a readable checkpoint (corrupt or truncated): {str(e).splitlines()[0][:200]}") from None
+        raise ValueError(f"{str(path)!r} is not a readable checkpoint (corrupt or truncated, or another kind of file): {_first_line(e)}") from None
+    except Exception as e:
+        raise ValueError(f"{str(path)!r} is not a readable checkpoint (corrupt or truncated, or another kind of file): {_first_line(e)}") from None
     if not isinstance(ck, dict): raise ValueError(f"{str(path)!r} holds a {type(ck).__name__}, not a checkpoint dict")
+    missing = [k for k in need if not isinstance(ck.get(k), dict)]
+    if missing: raise ValueError(f"{str(path)!r} has no {missing} entry (it holds {sorted(ck)}): "
+                                 f"{'a training checkpoint (checkpoint.pt) is needed' if 'discriminator' in missing else 'not a cosmogan_nb checkpoint'}")
     return ck
+
+def build_checked(cls, config: dict, state_dict: dict, path, what: str):
+    "`cls(**config)` with `state_dict` loaded, after checking on the meta device (no memory) that the two agree; a clear error if they do not."
+    try:
+        with torch.device('meta'): m = cls(**config)
+    except (TypeError, ValueError) as e: raise ValueError(f"{str(path)!r}: the {what}'s config is invalid: {e}") from None
+    want = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state_dict.items() if torch.is_tensor(v)}
+    if want != got:
+        bad = sorted(set(want) ^ set(got)) + [k for k in want if k in got and want[k] != got[k]]
+        raise ValueError(f"{str(path)!r}: the {what}'s weights do not match its config ({len(bad)} tensors differ, e.g. {bad[:3]})")
+    model = cls(**config)
+    model.load_state_dict(state_dict)
+    return model
 
 # %% ../nbs/02_training.ipynb #ef4b8569
 def load_generator(path, map_location='cpu', ema: bool = True) -> Generator:
     "Generator from a checkpoint (EMA weights when present and `ema`), in eval mode, with `.transform`, `.param_names`, `.step`."
     ck = load_checkpoint(path, map_location)
-    if isinstance(ck.get('generator'), dict):
-        gcfg, sd = ck['generator']['config'], ck['generator']['state_dict']
-        if ema and ck.get('ema') is not None: sd = ck['ema']
-    elif ck.get('kind') == 'Generator' and 'state_dict' in ck: gcfg, sd = ck['config'], ck['state_dict']
-    else: raise ValueError(f"{str(path)!r} holds no generator (keys: {sorted(ck)})")
-    G = Generator(**gcfg)
-    G.load_state_dict(sd)
+    if isinstance(ck.get('generator'), dict): g = ck['generator']
+    elif ck.get('kind') == 'Generator': g = ck
+    else: raise ValueError(f"{str(path)!r} holds no generator (keys: {sorted(ck)}): not a cosmogan_nb checkpoint or generator file")
+    if not isinstance(g.get('config'), dict) or not isinstance(g.get('state_dict'), dict):
+        raise ValueError(f"{str(path)!r}: the generator entry needs a 'config' and a 'state_dict', it holds {sorted(g)}")
+    sd = ck['ema'] if ema and isinstance(ck.get('ema'), dict) else g['state_dict']
+    G = build_checked(Generator, g['config'], sd, path, 'generator')
     meta = ck.get('data') or {}
-    G.transform = transform_from_dict(meta.get('transform'))
+    try: G.transform = transform_from_dict(meta.get('transform'))
+    except (TypeError, ValueError, KeyError) as e: raise ValueError(f"{str(path)!r}: its data transform is invalid: {e}") from None
     G.param_names = list(meta.get('param_names') or [])
     G.step = ck.get('step')
     return G.to(map_location).eval()
@@ -255,6 +309,7 @@ def _theta_batch(G, theta, n: int) -> torch.Tensor | None:
 def sample(G: nn.Module, n: int, theta=None, batch_size: int = 64, seed: int | None = None, physical: bool = True, progress: bool = False) -> np.ndarray:
     "`n` maps from `G` as float32 (n, C, H, W): physical units through `G.transform` when `physical`, else the network's [-1, 1] units."
     if n < 1 or batch_size < 1: raise ValueError(f"n and batch_size must be positive, got n={n}, batch_size={batch_size}")
+    check_allocation(4 * n * G.channels * G.size ** 2, f"{n} maps of {G.channels}x{G.size}x{G.size} pixels")
     T = getattr(G, 'transform', None)
     if physical and T is None: raise ValueError("G has no .transform (load it with load_generator) : pass physical=False for network units")
     th = _theta_batch(G, theta, n)
@@ -306,15 +361,24 @@ def _attr_list(v) -> list:
         return [v] if isinstance(v, str) else list(v)
     return [x.decode() if isinstance(x, bytes) else str(x) for x in np.asarray(v).ravel()]
 
+def _built_with(path) -> dict | None:
+    "The settings a built-in dataset file was made with (None without a readable file)."
+    try:
+        with h5py.File(path, 'r') as f:
+            return dict(data=str(f.attrs.get('preset', '')), n_maps=f['maps'].shape[0], size=f['maps'].shape[-1], data_seed=int(f.attrs.get('seed', -1)))
+    except (OSError, KeyError, ValueError, TypeError): return None
+
 def dataset_path(config: TrainConfig, out, progress: bool = True) -> Path:
-    "The run's dataset file: `config.data` if it is a file, else the built-in dataset generated once into `out/dataset.h5`."
+    "The run's dataset file: `config.data` if it is a file, else the built-in dataset in `out/dataset.h5`, made again when its settings change."
     if config.data not in DATASET_PRESETS:
         p = Path(config.data).expanduser()
         if not p.is_file(): raise FileNotFoundError(f"dataset file {str(p)!r} (config data) does not exist; data must be a file or one of {sorted(DATASET_PRESETS)}")
         return p
     path = Path(out) / 'dataset.h5'
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    want = dict(data=config.data, n_maps=config.n_maps or DATASET_PRESETS[config.data]['n_maps'], size=config.size, data_seed=config.data_seed)
+    have = _built_with(path)
+    if have != want:
+        if have is not None: warnings.warn(f"{str(path)!r} was made with {have}; making it again with {want}")
         make_dataset(config.data, path, n_maps=config.n_maps, size=config.size, seed=config.data_seed, progress=progress)
     return path
 
@@ -508,15 +572,6 @@ def _distributed() -> tuple[int, int, int]:
     if dist.is_initialized(): return dist.get_rank(), dist.get_world_size(), int(os.environ.get('LOCAL_RANK', '0'))
     return 0, 1, 0
 
-def _device(name: str, local_rank: int = 0) -> torch.device:
-    "The torch device of a config's `device` setting."
-    if name == 'auto': return torch.device('cuda', local_rank) if torch.cuda.is_available() else torch.device('cpu')
-    d = torch.device(name)
-    if d.type == 'cuda':
-        if not torch.cuda.is_available(): raise ValueError(f"device={name!r} but CUDA is not available")
-        if d.index is None: d = torch.device('cuda', local_rank)
-    return d
-
 # %% ../nbs/02_training.ipynb #4174dac7
 def selection_score(scores: dict, select_by: str = 'power_spectrum+pixel_pdf') -> float:
     "Sum of the named `compare` scores, each term `name` or `name/x` (divided by x)."
@@ -535,8 +590,92 @@ def heldout_scores(reference: np.ndarray, generated: np.ndarray, params: np.ndar
     per = [compare(reference[m], generated[m])['scores'] for g in groups for m in [np.all(params == g, axis=1)] if m.sum() > 1]
     return {k: float(np.max([p[k] for p in per]) if k.startswith('minkowski') else np.mean([p[k] for p in per])) for k in per[0] if '[' not in k}
 
+# %% ../nbs/02_training.ipynb #0612c238
+class RunInUseError(OSError):
+    "Another process holds the run folder's lock."
+
+class RunLock:
+    "An exclusive lock on a run folder: `out/.lock` names the owner (host, pid); a second process is refused, and the lock dies with its owner."
+    def __init__(self, folder): self.folder, self._fd, self._made = Path(folder), None, False
+    @property
+    def path(self) -> Path: return self.folder / '.lock'
+
+    def acquire(self) -> 'RunLock':
+        self._made = not self.folder.exists()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if fcntl is not None: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 4096).decode(errors='replace').strip(); os.close(fd)
+            raise RunInUseError(f"{str(self.folder)!r} is in use by another run ({owner or 'owner unknown'}): wait for it, or choose another folder") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(dict(host=platform.node(), pid=os.getpid(), since=time.strftime('%Y-%m-%d %H:%M:%S'))).encode())
+        self._fd = fd
+        return self
+
+    def release(self):
+        if self._fd is None: return
+        if self._made and [p.name for p in self.folder.iterdir()] == ['.lock']:   # nothing was written: leave no folder behind
+            self.path.unlink(); self.folder.rmdir()
+        if fcntl is not None: fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd); self._fd = None
+
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()
+
+# %% ../nbs/02_training.ipynb #8b3dfad0
+_RUN_FILES = ('checkpoint.pt', 'best.pt', 'metrics.jsonl', 'config.json', 'samples')
+
+def clear_run(out) -> None:
+    "Remove the files of a previous run from `out` (checkpoints, metrics, config, samples); the dataset and anything else stay."
+    for name in _RUN_FILES:
+        p = Path(out) / name
+        if p.is_dir(): shutil.rmtree(p)
+        else: p.unlink(missing_ok=True)
+
+def _any_rank(flag: bool, world: int) -> bool:
+    "`flag` of any process (a collective call: every process must make it)."
+    if world == 1: return flag
+    t = torch.tensor([float(flag)], device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+@contextmanager
+def _run_lock(out: Path, rank: int, world: int):
+    "Hold `out`'s `RunLock` on rank 0 for the block; under DDP every process stops if rank 0 could not take it."
+    lock, err = RunLock(out), None
+    if rank == 0:
+        try: lock.acquire()
+        except OSError as e: err = e
+    if _any_rank(err is not None, world):
+        raise err if err is not None else RunInUseError(f"rank 0 could not lock the run folder {str(out)!r}")
+    try: yield
+    finally: lock.release()
+
+# %% ../nbs/02_training.ipynb #47df8fc2
+def check_maps_finite(path, transform, chunk: int = 256) -> None:
+    "Refuse a dataset file whose maps, or their transform, hold NaN or inf: the error names the file and the first bad map."
+    with h5py.File(path, 'r') as f:
+        maps = f['maps']
+        for s in range(0, len(maps), chunk):
+            m = np.asarray(maps[s:s + chunk], np.float32)
+            with np.errstate(divide='ignore', invalid='ignore'): t = transform.forward(m)
+            for what, x in (('holds NaN or inf values', m), (f"lies outside the domain of its transform {transform!r} (NaN or inf there)", t)):
+                bad = ~np.isfinite(np.asarray(x).reshape(len(m), -1)).all(1)
+                if bad.any(): raise ValueError(f"{str(path)!r}: map {s + int(np.argmax(bad))} {what}; fix or remove it before training")
+
+def _divergence(vals: list, steps: tuple, max_loss: float | None, kept: str) -> str | None:
+    "Why the mean losses `vals` (D, G, area term) of `steps` mean the run diverged, or None."
+    bad = [(n, v) for n, v in zip(('D loss', 'G loss', 'area term'), vals) if not math.isfinite(v) or (max_loss is not None and abs(v) > max_loss)]
+    if not bad: return None
+    what = ', '.join(f"{n} = {v:.4g}" + ('' if math.isfinite(v) else ' (non-finite)') for n, v in bad)
+    return (f"training diverged in steps {steps[0]}-{steps[1]}: mean {what}" + (f" (max_loss = {max_loss:g})" if all(map(math.isfinite, (v for _, v in bad))) else '')
+            + f"; {kept}. Lower lr_g / lr_d, or try loss='hinge'")
+
 # %% ../nbs/02_training.ipynb #cab4897c
-_RESUMABLE = ('max_steps', 'minutes', 'device', 'num_workers', 'threads', 'compile', 'in_memory', 'log_every', 'eval_every', 'eval_maps', 'bn_batches', 'checkpoint_every')
+_RESUMABLE = ('max_steps', 'minutes', 'device', 'num_workers', 'threads', 'compile', 'in_memory', 'log_every', 'eval_every', 'eval_maps', 'bn_batches',
+              'checkpoint_every', 'max_loss')
 
 @dataclass
 class TrainResult:
@@ -560,6 +699,12 @@ def _check_resumable(old: dict, new: TrainConfig, path) -> None:
     if diff:
         raise ValueError(f"cannot resume {str(path)!r} with a different config; differing keys (checkpoint, requested): {diff}. "
                          f"Resume with the run's own config (only {list(_RESUMABLE)} may change) or train into a new --out directory")
+
+def _append_line(path: Path, line: str) -> None:
+    "Append one line to a text file; a failed write (a full disk) is a one-line `WriteError` naming the file."
+    try:
+        with open(path, 'a') as f: f.write(line + '\n')
+    except OSError as e: raise WriteError(e.errno or 0, f"cannot write {path}: {os.strerror(e.errno) if e.errno else e}") from None
 
 def _write_jsonl(path: Path, records: list) -> None:
     "Atomically rewrite a JSON-lines file."
@@ -612,22 +757,55 @@ def _models(config: TrainConfig, info: dict, path=None):
     D = Discriminator(channels=config.channels, size=config.size, width=config.width, spectral_norm=config.spectral_norm, **kw)
     return G, D
 
+# %% ../nbs/02_training.ipynb #d536507d
+_RESUME_NEEDS = ('generator', 'discriminator', 'config', 'data', 'best', 'opt_g', 'opt_d', 'rng')
+
+def _checkpoint_to_resume(config: TrainConfig, out: Path, resume: bool, overwrite: bool) -> dict | None:
+    "The checkpoint the run continues from, or None for a new run (refused where an old one would be overwritten unasked)."
+    ck_path = out / 'checkpoint.pt'
+    if resume and ck_path.exists():
+        ck = load_checkpoint(ck_path, need=_RESUME_NEEDS)
+        _check_resumable(ck['config'], config, ck_path)
+        return ck
+    if resume: warnings.warn(f"resume: {str(out)!r} holds no checkpoint yet, so this run starts at step 0")
+    elif ck_path.exists() and not overwrite:
+        raise FileExistsError(f"{str(out)!r} already holds a run (checkpoint.pt): pass resume=True (--resume) to continue it, "
+                              f"overwrite=True (--overwrite) to start again, or another out directory")
+    return None
+
+def _restore(ck: dict, ck_path, models: tuple, optimisers: tuple, info: dict, device) -> tuple[int, dict]:
+    "Load a training checkpoint into (G, D, G_ema) and (opt_g, opt_d); returns (step, best). A clear error when it does not fit the run."
+    if (ck['data'].get('n_maps'), tuple(ck['data'].get('shape', ()))) != (info['n'], info['shape']):
+        raise ValueError(f"cannot resume {str(ck_path)!r}: its dataset had {ck['data'].get('n_maps')} maps of shape {tuple(ck['data'].get('shape', ()))}, "
+                         f"the run's has {info['n']} of shape {info['shape']}")
+    (G, D, G_ema), (opt_g, opt_d) = models, optimisers
+    try:
+        G.load_state_dict(ck['generator']['state_dict']); D.load_state_dict(ck['discriminator']['state_dict'])
+        opt_g.load_state_dict(ck['opt_g']); opt_d.load_state_dict(ck['opt_d'])
+        if G_ema is not None: G_ema.load_state_dict(ck['ema'])
+    except (RuntimeError, KeyError, ValueError, TypeError) as e:
+        raise ValueError(f"cannot resume {str(ck_path)!r}: its weights do not fit the run's config ({_first_line(e)})") from None
+    _set_rng_state(ck['rng'], device)
+    return ck['step'], ck['best']
+
 # %% ../nbs/02_training.ipynb #369e5d02
 def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite: bool = False, progress: bool = True) -> TrainResult:
-    "Train a GAN as `config` says, writing config, metrics and checkpoints to `out`; `resume` continues the run in `out`."
-    out = Path(out); ck_path = out / 'checkpoint.pt'
+    "Train a GAN as `config` says, writing config, metrics and checkpoints to `out` (locked for the run); `resume` continues the run in `out`."
+    out = Path(out)
     rank, world, local_rank = _distributed()
-    device = _device(config.device, local_rank)
     if config.batch_size % world: raise ValueError(f"batch_size={config.batch_size} must be divisible by the number of processes ({world})")
-    ck = None
-    if resume and ck_path.exists():
-        ck = load_checkpoint(ck_path)
-        _check_resumable(ck['config'], config, ck_path)
-    elif not resume and not overwrite and ck_path.exists():
-        raise FileExistsError(f"{str(out)!r} already holds a run (checkpoint.pt): pass resume=True (--resume) to continue it, overwrite=True (--overwrite) to start again, or another out directory")
+    device = torch_device(config.device, local_rank)
+    with _run_lock(out, rank, world): return _train(config, out, resume, overwrite, progress, rank, world, device)
+
+def _train(config: TrainConfig, out: Path, resume: bool, overwrite: bool, progress: bool, rank: int, world: int, device) -> TrainResult:
+    "The body of `train`, run while the folder's lock is held."
+    ck_path = out / 'checkpoint.pt'
+    ck = _checkpoint_to_resume(config, out, resume, overwrite)
+    if ck is None and rank == 0: clear_run(out)   # a new run: nothing of an old one stays
     path = dataset_path(config, out, progress) if rank == 0 else None
     if world > 1: dist.barrier(); path = dataset_path(config, out, False)
     info = read_dataset_info(path, config)
+    check_maps_finite(path, info['transform'])
     train_idx, hold_idx = split_indices(info['n'], config.holdout, config.data_seed)
     bl = config.batch_size // world; lo, hi = rank * bl, (rank + 1) * bl
     schedule = BatchSchedule(len(train_idx), config.batch_size, config.seed)
@@ -644,15 +822,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2), eps=config.adam_eps)
     opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2), eps=config.adam_eps)
     step, best = 0, {'step': None, 'score': None}
-    if ck is not None:
-        if (ck['data']['n_maps'], tuple(ck['data']['shape'])) != (info['n'], info['shape']):
-            raise ValueError(f"cannot resume {str(ck_path)!r}: its dataset had {ck['data']['n_maps']} maps of shape {tuple(ck['data']['shape'])}, "
-                             f"{str(path)!r} has {info['n']} of shape {info['shape']}")
-        G.load_state_dict(ck['generator']['state_dict']); D.load_state_dict(ck['discriminator']['state_dict'])
-        opt_g.load_state_dict(ck['opt_g']); opt_d.load_state_dict(ck['opt_d'])
-        if G_ema is not None: G_ema.load_state_dict(ck['ema'])
-        step, best = ck['step'], ck['best']
-        _set_rng_state(ck['rng'], device)
+    if ck is not None: step, best = _restore(ck, ck_path, (G, D, G_ema), (opt_g, opt_d), info, device)
     G.to(device); D.to(device)
     G_ema = G_ema.to(device) if G_ema is not None else None
     for o in (opt_g, opt_d):   # optimiser states follow their parameters
@@ -676,8 +846,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
     records = []
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        for p in out.glob('.*.tmp'): p.unlink(missing_ok=True)   # left by a killed run
-        (out / 'config.json').write_text(json.dumps(config.to_dict(), indent=1))
+        atomic_write_bytes(out / 'config.json', json.dumps(config.to_dict(), indent=1).encode())
         if ck is not None and metrics_path.exists(): records = [r for r in read_metrics(metrics_path) if r.get('step', 0) <= step]
         _write_jsonl(metrics_path, records)
     hold_ref = None
@@ -713,17 +882,13 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
         sc = heldout_scores(hold_ref, gen, None if hold_th is None else hold_th.numpy())
         sc['score'] = selection_score(sc, config.select_by)
         (out / 'samples').mkdir(exist_ok=True)
-        np.save(out / 'samples' / f'step_{step:07d}.npy', gen[:4])
+        with atomic_open(out / 'samples' / f'step_{step:07d}.npy') as f: np.save(f, gen[:4])
         return sc
-
-    def sync_flag(flag: bool) -> bool:
-        if world == 1: return flag
-        t = torch.tensor([float(flag)], device=device if cuda else 'cpu'); dist.all_reduce(t, op=dist.ReduceOp.MAX); return bool(t.item())
 
     batches = _batches(path, info, train_idx, schedule, step * config.n_critic, lo, hi, device, config.in_memory, config.num_workers, config.conditional)
     G_raw.train(); D_raw.train()
     acc = torch.zeros(3, device=device); n_acc = 0
-    t0 = t_last = time.time(); first, last_good = True, step
+    t0 = t_last = time.time(); first, last_good, last_log = True, (step if ck is not None else None), step
     bar = tqdm(total=config.max_steps, initial=step, disable=not progress or rank != 0, desc='training', dynamic_ncols=True)
     threads = torch.get_num_threads()
     if config.threads: torch.set_num_threads(config.threads)
@@ -763,14 +928,15 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
             # ---- host synchronisation point
             if world > 1: dist.all_reduce(acc)   # the global batch's mean losses
             vals = (acc / max(n_acc * world, 1)).tolist()
-            if sync_flag(not all(math.isfinite(v) for v in vals)):
-                raise FloatingPointError(f"training diverged at step {step}: non-finite loss (D {vals[0]}, G {vals[1]}, area term {vals[2]}); "
-                                         f"the last good checkpoint {str(ck_path)!r} (step {last_good}) is kept. Lower lr_g/lr_d or try loss='hinge'")
+            kept = f"the last good checkpoint {str(ck_path)!r} (step {last_good}) is kept" if last_good is not None else "no checkpoint had been written yet"
+            why = _divergence(vals, (last_log + 1, step), config.max_loss, kept)
+            if _any_rank(why is not None, world): raise FloatingPointError(why or f"training diverged by step {step} in another process")
+            last_log = step
             now = time.time()
             rec = dict(step=step, time=round(now - t0, 3), loss_d=vals[0], loss_g=vals[1], **({'loss_area': vals[2]} if area_on else {}))
             if not first: rec['samples_per_s'] = n_acc * config.batch_size / max(now - t_last, 1e-9)   # the first interval holds the warm-up
             acc.zero_(); n_acc = 0; first = False
-            stop = sync_flag(config.minutes is not None and (now - t0) / 60 >= config.minutes)
+            stop = _any_rank(config.minutes is not None and (now - t0) / 60 >= config.minutes, world)
             is_end = is_end or stop
             if rank == 0:
                 if is_eval or (is_end and hold_ref is not None and config.eval_every):
@@ -779,7 +945,7 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
                         rec['best'] = best['score'] is None or sc['score'] < best['score']
                         if rec['best']: best = {'step': step, **sc}; save('best')
                 records.append(rec)   # the metrics line before the checkpoint: a kill between the two then loses nothing on resume
-                with open(metrics_path, 'a') as f: f.write(json.dumps(rec) + '\n')
+                _append_line(metrics_path, json.dumps(rec))
                 if is_ck or is_end: save('checkpoint'); last_good = step
                 bar.set_postfix(D=f"{vals[0]:.3f}", G=f"{vals[1]:.3f}", **({'best': f"{best['score']:.3f}"} if best['score'] is not None else {}))
             t_last = time.time()
@@ -790,97 +956,6 @@ def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite
     if world > 1: dist.barrier()
     sps = [r['samples_per_s'] for r in records if 'samples_per_s' in r]
     return TrainResult(out=out, step=step, best_step=best['step'], best_score=best['score'], samples_per_s=float(np.median(sps)) if sps else None, metrics=records)
-
-# %% ../nbs/02_training.ipynb #d4ab3e2c
-def _parse_value(v: str):
-    "A --set value: JSON when it parses (numbers, true/false/null, lists), Python's True/False/None, else the string."
-    if v in ('True', 'False', 'None'): return {'True': True, 'False': False, 'None': None}[v]
-    try: return json.loads(v)
-    except json.JSONDecodeError: return v
-
-def _overrides(pairs: list[str], what: str = '--set') -> dict:
-    "KEY=VALUE strings as a dict."
-    out = {}
-    for kv in pairs:
-        if '=' not in kv: raise ValueError(f"{what} expects KEY=VALUE, got {kv!r}")
-        k, v = kv.split('=', 1); out[k.strip().replace('-', '_')] = _parse_value(v.strip())
-    return out
-
-def _cli_config(args) -> TrainConfig:
-    "The TrainConfig a `train_cli` call asks for."
-    if args.config:
-        p = Path(args.config)
-        if not p.is_file(): raise FileNotFoundError(f"config file {str(p)!r} does not exist")
-        try: base = json.loads(p.read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"config file {str(p)!r} is not valid JSON: {e}") from None
-    elif args.preset: base = PRESETS[args.preset].to_dict()
-    elif args.resume and (Path(args.out) / 'config.json').is_file(): base = json.loads((Path(args.out) / 'config.json').read_text())
-    else: base = PRESETS['quick'].to_dict()
-    base.update(_overrides(args.set))
-    if args.data is not None: base['data'] = args.data
-    if args.max_steps is not None: base['max_steps'] = args.max_steps
-    if args.minutes is not None: base['minutes'] = args.minutes
-    return TrainConfig.from_dict(base)
-
-def _error(prog: str, e: BaseException) -> int:
-    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-    print(f"{prog}: error: {msg}", file=sys.stderr); return 1
-
-def train_cli(argv: list[str] | None = None) -> int:
-    "`cosmogan train`: train from a preset or JSON config with overrides; returns an exit code."
-    ap = argparse.ArgumentParser(prog='cosmogan train', description='Train a cosmoGAN-style GAN (DDP when launched with torchrun).')
-    src = ap.add_mutually_exclusive_group()
-    src.add_argument('--preset', choices=sorted(PRESETS), help='a preset (default: quick, or the run\'s own config with --resume)')
-    src.add_argument('--config', help='JSON file of TrainConfig fields')
-    ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config field (repeatable)')
-    ap.add_argument('--data', help="dataset: a built-in name ('wl', ...) or an HDF5 dataset file")
-    ap.add_argument('--out', default=None, help='run directory (default: runs/PRESET)')
-    ap.add_argument('--resume', action='store_true', help='continue the run in --out from its last checkpoint')
-    ap.add_argument('--overwrite', action='store_true', help='start again even if --out holds a run')
-    ap.add_argument('--max-steps', type=int, default=None)
-    ap.add_argument('--minutes', type=float, default=None)
-    ap.add_argument('--no-progress', action='store_true')
-    try: args = ap.parse_args(argv)
-    except SystemExit as e: return int(e.code or 0)
-    if args.out is None: args.out = f"runs/{args.preset or 'quick'}"
-    try:
-        config = _cli_config(args)
-        rank = int(os.environ.get('RANK', '0'))
-        if rank == 0: print(f"training into {args.out}: {config}", file=sys.stderr)
-        res = train(config, args.out, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
-    except (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError, FloatingPointError) as e: return _error('cosmogan train', e)
-    finally:
-        if dist.is_initialized(): dist.destroy_process_group()
-    if rank == 0:
-        best = f", best score {res.best_score:.4f} at step {res.best_step}" if res.best_score is not None else ''
-        print(f"done: step {res.step}{best}; generator: {res.best}", file=sys.stderr)
-    return 0
-
-# %% ../nbs/02_training.ipynb #a47fc3ef
-def sample_cli(argv: list[str] | None = None) -> int:
-    "`cosmogan sample`: N maps from a checkpoint to an HDF5 dataset file in physical units; returns an exit code."
-    ap = argparse.ArgumentParser(prog='cosmogan sample', description='Sample maps from a trained generator into an HDF5 dataset file.')
-    ap.add_argument('checkpoint', help='best.pt / checkpoint.pt of a run (or a saved generator)')
-    ap.add_argument('-n', '--n', type=int, default=64, help='number of maps')
-    ap.add_argument('-o', '--out', required=True, help='output HDF5 file')
-    ap.add_argument('--batch-size', type=int, default=64)
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--param', action='append', default=[], metavar='NAME=VALUE', help='parameter value of a conditional generator (repeatable)')
-    ap.add_argument('--no-ema', action='store_true', help='use the raw generator weights instead of their moving average')
-    ap.add_argument('--device', default='auto')
-    ap.add_argument('--no-progress', action='store_true')
-    try: args = ap.parse_args(argv)
-    except SystemExit as e: return int(e.code or 0)
-    try:
-        G = load_generator(args.checkpoint, 'cpu', ema=not args.no_ema).to(_device(args.device))
-        theta = _overrides(args.param, '--param') or None
-        maps = sample(G, args.n, theta, batch_size=args.batch_size, seed=args.seed, progress=not args.no_progress)
-        params = None if theta is None else np.tile(np.asarray([float(theta[k]) for k in G.param_names], np.float64), (args.n, 1))
-        save_maps(args.out, maps, params=params, param_names=G.param_names if theta is not None else None,
-                  transform=G.transform, source_checkpoint=str(Path(args.checkpoint).resolve()), step=G.step, seed=args.seed)
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as e: return _error('cosmogan sample', e)
-    print(f"wrote {args.n} maps to {args.out}", file=sys.stderr)
-    return 0
 
 # %% ../nbs/02_training.ipynb #70025f2c
 def plot_training(run, figsize=(10, 3.2)):

@@ -72,3 +72,17 @@ def test_stale_temporary_of_a_killed_writer_is_removed(tmp_path):
     assert len(left) == 1 and D.stale_temporaries(target) == left           # the killed writer's file, recognised as stale
     D.make_dataset('wl', target, n_maps=4, size=16, progress=False)        # the next write of the same target cleans it up
     assert sorted(f.name for f in tmp_path.iterdir()) == ['wl.h5']
+
+def test_sigterm_during_cosmogan_data_leaves_no_temporary_file(tmp_path):
+    "`cosmogan data` stopped by SIGTERM (a scheduler's time limit) exits through Python: the old file stays, the temporary file goes."
+    target = D.save_maps(tmp_path / 'wl.h5', np.zeros((2, 8, 8)), params=[0.1, 0.2], param_names=['sigma8'])
+    before = target.read_bytes()
+    code = "import sys; from cosmogan_nb.cli import main; print('start', flush=True); sys.exit(main(sys.argv[1:]))"
+    p = subprocess.Popen([sys.executable, '-c', code, 'data', 'wl', str(target), '-n', '4000', '-s', '64', '--no-progress'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == 'start'
+    deadline = time.time() + 120
+    while not any(f.name.endswith('.tmp') for f in tmp_path.iterdir()) and time.time() < deadline: time.sleep(0.1)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 143
+    assert target.read_bytes() == before and sorted(f.name for f in tmp_path.iterdir()) == ['wl.h5']

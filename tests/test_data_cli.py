@@ -1,10 +1,11 @@
-"Command-line dataset writing (cosmogan_nb.data.make_dataset_cli) run as a separate process."
+"Command-line dataset writing (cosmogan_nb.cli.data_cli) run as a separate process."
 import json, subprocess, sys
 from pathlib import Path
 import h5py, numpy as np, pytest
-from cosmogan_nb.data import make_dataset_cli, load_maps, transform_from_dict, empty_beam_convergence
+from cosmogan_nb.cli import data_cli
+from cosmogan_nb.data import load_maps, transform_from_dict, empty_beam_convergence
 
-RUN = "import sys; from cosmogan_nb.data import make_dataset_cli; sys.exit(make_dataset_cli(sys.argv[1:]))"
+RUN = "import sys; from cosmogan_nb.cli import data_cli; sys.exit(data_cli(sys.argv[1:]))"
 
 def cli(*args):
     return subprocess.run([sys.executable, '-c', RUN, *map(str, args)], capture_output=True, text=True, timeout=300)
@@ -23,7 +24,7 @@ def test_cli_writes_wl_dataset(tmp_path):
     with h5py.File(out) as f:
         assert f['maps'].chunks == (1, 1, 32, 32) and f['maps'].compression == 'gzip'
     # same seed in-process gives the same bits
-    assert make_dataset_cli(['wl', str(tmp_path / 'again.h5'), '-n', '6', '-s', '32', '--seed', '4', '--no-progress']) == 0
+    assert data_cli(['wl', str(tmp_path / 'again.h5'), '-n', '6', '-s', '32', '--seed', '4', '--no-progress']) == 0
     np.testing.assert_array_equal(load_maps(tmp_path / 'again.h5')[0], maps)
 
 def test_cli_overrides_and_cw(tmp_path):
@@ -44,7 +45,7 @@ def test_cli_converts_npy(tmp_path):
     assert maps.shape == (5, 2, 16, 16) and params.shape == (5, 0)
     np.testing.assert_array_equal(maps, np.moveaxis(np.load(tmp_path / 'maps.npy'), 3, 1))
 
-@pytest.mark.parametrize('args,msg', [(['nope'], "unknown preset 'nope'"), (['wl', '--set', 'sigma8_values=-1'], 'sigma8'),
+@pytest.mark.parametrize('args,msg', [(['nope'], "invalid choice: 'nope'"), (['wl', '--set', 'sigma8_values=-1'], 'sigma8'),
                                       (['npy'], 'needs source'), (['wl', '--set', 'bogus=1'], "preset 'wl'"),
                                       (['wl', '--set', 'novalue'], 'KEY=VALUE')])
 def test_cli_bad_input(tmp_path, args, msg):

@@ -7,16 +7,17 @@ import pytest
 import torch
 
 from cosmogan_nb.data import load_maps, make_dataset
-from cosmogan_nb.training import load_checkpoint, load_generator, read_metrics, sample, sample_cli, train_cli
+from cosmogan_nb.cli import sample_cli, train_cli
+from cosmogan_nb.training import load_checkpoint, load_generator, read_metrics, sample
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ['--preset', 'quick', '--set', 'size=32', '--set', 'batch_size=16', '--set', 'eval_maps=16', '--set', 'log_every=5',
         '--set', 'eval_every=5', '--set', 'checkpoint_every=5', '--set', 'minutes=null', '--no-progress']
 
 def run(func: str, *args, timeout=300):
-    "Run cosmogan_nb.training.`func` as a separate process (as the console script does); returns CompletedProcess."
+    "Run cosmogan_nb.cli.`func` as a separate process (as the console script does); returns CompletedProcess."
     env = {**os.environ, 'PYTHONPATH': f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", 'OMP_NUM_THREADS': '1'}
-    code = f"import sys; from cosmogan_nb.training import {func}; sys.exit({func}(sys.argv[1:]))"
+    code = f"import sys; from cosmogan_nb.cli import {func}; sys.exit({func}(sys.argv[1:]))"
     return subprocess.run([sys.executable, '-c', code, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
 
 @pytest.fixture(scope='module')
@@ -54,15 +55,15 @@ def test_conditional_sample_cli(data, tmp_path):
     assert maps.shape == (4, 1, 32, 32) and np.all(params == 0.6) and list(attrs['param_names']) == ['sigma8']
 
 def test_cli_bad_input(data, tmp_path, capsys):
-    assert train_cli([*TINY, '--data', str(data), '--set', 'lrg=1', '--out', str(tmp_path / 'x')]) == 1
+    assert train_cli([*TINY, '--data', str(data), '--set', 'lrg=1', '--out', str(tmp_path / 'x')]) == 2
     assert "unknown TrainConfig key(s) ['lrg']" in capsys.readouterr().err
-    assert train_cli([*TINY, '--set', 'size=64', '--data', str(data), '--out', str(tmp_path / 'x')]) == 1
+    assert train_cli([*TINY, '--set', 'size=64', '--data', str(data), '--out', str(tmp_path / 'x')]) == 2
     assert 'but the config expects channels=1, size=64' in capsys.readouterr().err
     assert not (tmp_path / 'x').exists()
-    assert sample_cli([str(tmp_path / 'missing.pt'), '-o', str(tmp_path / 'm.h5')]) == 1
+    assert sample_cli([str(tmp_path / 'missing.pt'), '-o', str(tmp_path / 'm.h5')]) == 2
     assert 'does not exist' in capsys.readouterr().err
     assert train_cli([*TINY, '--data', str(data), '--set', 'conditional=true', '--max-steps', '5', '--out', str(tmp_path / 'c')]) == 0
     capsys.readouterr()
-    assert sample_cli([str(tmp_path / 'c' / 'best.pt'), '-n', '2', '-o', str(tmp_path / 'm.h5'), '--no-progress']) == 1
+    assert sample_cli([str(tmp_path / 'c' / 'best.pt'), '-n', '2', '-o', str(tmp_path / 'm.h5'), '--no-progress']) == 2
     assert "conditional on 1 parameter(s) ['sigma8']: pass theta" in capsys.readouterr().err
     assert not (tmp_path / 'm.h5').exists()

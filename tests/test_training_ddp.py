@@ -18,7 +18,7 @@ from cosmogan_nb.data import make_dataset
 from cosmogan_nb.training import TrainConfig, _models, load_checkpoint, read_dataset_info, read_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = "import sys, torch\n{dtype}from cosmogan_nb.training import train_cli\nsys.exit(train_cli(sys.argv[1:]))\n"
+SCRIPT = "import sys, torch\n{dtype}from cosmogan_nb.cli import train_cli\nsys.exit(train_cli(sys.argv[1:]))\n"
 REL = 1e-6   # float64: measured 3e-15 (losses) and 7e-12 (weights); see the module docstring
 
 def _free_port() -> int:

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from cosmogan_nb.data import make_dataset
-from cosmogan_nb.training import TrainConfig, load_checkpoint, load_generator, preset, read_metrics, train, train_cli
+from cosmogan_nb.cli import train_cli
+from cosmogan_nb.training import TrainConfig, load_checkpoint, load_generator, preset, read_metrics, train
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 24
@@ -32,7 +33,7 @@ def reference(data, tmp_path_factory):
 
 def _popen(args):
     env = {**os.environ, 'PYTHONPATH': f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", 'OMP_NUM_THREADS': '1'}
-    code = "import sys; from cosmogan_nb.training import train_cli; sys.exit(train_cli(sys.argv[1:]))"
+    code = "import sys; from cosmogan_nb.cli import train_cli; sys.exit(train_cli(sys.argv[1:]))"
     return subprocess.Popen([sys.executable, '-c', code, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 def test_sigkill_then_resume_continues_the_same_schedule(data, reference, tmp_path):
@@ -68,7 +69,7 @@ def test_refuses_bad_checkpoints_and_changed_config(data, reference, tmp_path, c
     good = (reference / 'checkpoint.pt').read_bytes()
     # truncated
     (out / 'checkpoint.pt').write_bytes(good[:len(good) // 3])
-    assert train_cli(['--resume', *_args(cfg, out)]) == 1
+    assert train_cli(['--resume', *_args(cfg, out)]) == 2
     assert 'corrupt or truncated' in capsys.readouterr().err
     assert (out / 'checkpoint.pt').read_bytes() == good[:len(good) // 3]     # nothing overwritten
     with pytest.raises(ValueError, match='corrupt or truncated'): load_generator(out / 'checkpoint.pt')
@@ -76,17 +77,17 @@ def test_refuses_bad_checkpoints_and_changed_config(data, reference, tmp_path, c
     class Evil:
         def __reduce__(self): return (os.system, (f'touch {tmp_path}/pwned',))
     torch.save({'step': 1, 'generator': Evil()}, out / 'checkpoint.pt')
-    assert train_cli(['--resume', *_args(cfg, out)]) == 1
+    assert train_cli(['--resume', *_args(cfg, out)]) == 2
     assert 'contains pickled Python objects' in capsys.readouterr().err
     with pytest.raises(ValueError, match='contains pickled Python objects'): load_generator(out / 'checkpoint.pt')
     assert not (tmp_path / 'pwned').exists()
     # a different config
     (out / 'checkpoint.pt').write_bytes(good)
-    assert train_cli(['--resume', *_args(cfg, out), '--set', 'lr_g=0.001', '--set', 'loss=bce']) == 1
+    assert train_cli(['--resume', *_args(cfg, out), '--set', 'lr_g=0.001', '--set', 'loss=bce']) == 2
     err = capsys.readouterr().err
     assert 'cannot resume' in err and "'lr_g': (0.0001, 0.001)" in err and "'loss': ('hinge', 'bce')" in err
     assert (out / 'checkpoint.pt').read_bytes() == good
     assert not (out / 'metrics.jsonl').exists()
     # a new run over an existing one needs --overwrite
-    assert train_cli(_args(cfg, out)) == 1
+    assert train_cli(_args(cfg, out)) == 2
     assert 'already holds a run' in capsys.readouterr().err
