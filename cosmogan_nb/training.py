@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_training.ipynb #13c83901
 from __future__ import annotations
-import copy, dataclasses, json, math, os, pickle, platform, re, shutil, sys, time, warnings
+import copy, dataclasses, io, json, math, os, pickle, platform, re, shutil, sys, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
@@ -20,8 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .data import (DATASET_PRESETS, CosmoganTransform, WriteError, atomic_open, atomic_write_bytes, check_allocation, make_dataset,
-                              save_maps, transform_from_dict)
+from .data import (DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, check_allocation,
+                              make_dataset, save_maps, transform_from_dict)
 from .model import Discriminator, Generator, at_least_float32, shell_power_spectrum, _UPSAMPLE, _G_CONDITIONING
 from .statistics import compare
 
@@ -230,9 +230,9 @@ def recalibrate_batchnorm(G: nn.Module, n_batches: int = 8, batch_size: int = 64
 CHECKPOINT_FORMAT = 'cosmogan_nb.training/1'
 
 def save_checkpoint(obj: dict, path) -> Path:
-    "Write `obj` atomically to `path` with `torch.save` (temporary file + `os.replace`)."
-    with atomic_open(path) as f: torch.save(obj, f)
-    return Path(path)
+    "Write `obj` atomically to `path` with `torch.save` (temporary file + `os.replace`); a failed write is a one-line `WriteError`."
+    buf = io.BytesIO(); torch.save(obj, buf)   # in memory first: torch's writer hides the file system's error (a full disk) behind its own
+    return atomic_write_bytes(path, buf.getbuffer())
 
 def _first_line(e: BaseException) -> str: return (str(e).splitlines() or [type(e).__name__])[0][:200]
 
@@ -351,16 +351,6 @@ class BatchSchedule:
         return self._perm[j * self.batch_size:(j + 1) * self.batch_size]
 
 # %% ../nbs/02_training.ipynb #af748dce
-def _attr_list(v) -> list:
-    "A list of str from an HDF5 attribute (JSON string, array of bytes/str, or None)."
-    if v is None: return []
-    if isinstance(v, bytes): v = v.decode()
-    if isinstance(v, str):
-        try: v = json.loads(v)
-        except json.JSONDecodeError: return [v]
-        return [v] if isinstance(v, str) else list(v)
-    return [x.decode() if isinstance(x, bytes) else str(x) for x in np.asarray(v).ravel()]
-
 def _built_with(path) -> dict | None:
     "The settings a built-in dataset file was made with (None without a readable file)."
     try:
@@ -383,27 +373,19 @@ def dataset_path(config: TrainConfig, out, progress: bool = True) -> Path:
     return path
 
 def read_dataset_info(path, config: TrainConfig) -> dict:
-    "Shape, parameters, parameter names and transform of a dataset file, checked against `config`."
-    with h5py.File(path, 'r') as f:
-        if 'maps' not in f: raise KeyError(f"dataset file {str(path)!r} has no 'maps' dataset")
-        shape = tuple(f['maps'].shape)
-        params = np.asarray(f['params'][:], np.float32) if 'params' in f else None
-        attrs = dict(f.attrs)
-    if len(shape) != 4: raise ValueError(f"'maps' in {str(path)!r} must be (N, C, H, W), got shape {shape}")
+    "Shape, parameters, parameter names and transform of a dataset file (its layout checked by `MapDataset`), checked against `config`."
+    ds = MapDataset(path, transform='file' if config.transform_a is None else None)
+    shape = (ds.n_total, ds.channels, ds.size, ds.size)
     if shape[1:] != (config.channels, config.size, config.size):
         raise ValueError(f"dataset {str(path)!r} holds maps of shape (C, H, W) = {shape[1:]} but the config expects "
                          f"channels={config.channels}, size={config.size}: set channels/size to match or use another dataset")
-    t = attrs.get('transform')
-    transform = transform_from_dict(t.decode() if isinstance(t, bytes) else t)
-    if config.transform_a is not None: transform = CosmoganTransform(config.transform_a)
+    transform = ds.transform if config.transform_a is None else CosmoganTransform(config.transform_a)
     if transform is None: raise ValueError(f"dataset {str(path)!r} stores no transform: set transform_a (a of s = 2x/(x+a) - 1) in the config")
-    if params is not None and params.ndim == 1: params = params[:, None]
-    names = _attr_list(attrs.get('param_names'))
-    if params is not None and len(names) != params.shape[1]: names = [f'p{i}' for i in range(params.shape[1])]
-    if config.conditional and (params is None or params.shape[1] == 0):
-        raise ValueError(f"conditional=True but dataset {str(path)!r} has no 'params'")
+    params, names = ds.params, list(ds.param_names)
+    if len(names) != params.shape[1]: names = [f'p{i}' for i in range(params.shape[1])]
+    if config.conditional and params.shape[1] == 0: raise ValueError(f"conditional=True but dataset {str(path)!r} has no parameters")
     ranges = None
-    if params is not None and params.size:
+    if params.size:
         lo, hi = params.min(0), params.max(0)
         ranges = [(float(a), float(b) if b > a else float(a) + 1.0) for a, b in zip(lo, hi)]
     return dict(n=shape[0], shape=shape[1:], params=params, param_names=names, param_ranges=ranges, transform=transform)

@@ -163,3 +163,33 @@ def test_unexpected_errors_exit_1_and_show_the_traceback_only_with_debug(capsys,
     assert code == 1 and 'unexpected RuntimeError: an internal failure (rerun with --debug' in one_line(err)
     code, err = cli(capsys, *args, '--debug')
     assert code == 1 and 'Traceback' in err
+
+def test_train_on_empty_or_truncated_dataset_files(capsys, tmp_path, run):
+    (tmp_path / 'empty.h5').write_bytes(b'')
+    (tmp_path / 'cut.h5').write_bytes(Path(run[1]).read_bytes()[:5000])
+    for name, msg in (('empty.h5', 'is empty (0 bytes)'), ('cut.h5', 'is truncated')):
+        code, err = cli(capsys, 'train', *TINY, '--data', tmp_path / name, '--out', tmp_path / 'x')
+        assert code == 2 and name in one_line(err) and msg in one_line(err)
+    assert not (tmp_path / 'x').exists()
+
+LIMITED = "import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, ({0}, {0})); from cosmogan_nb.cli import main; sys.exit(main(sys.argv[1:]))"
+
+def limited(limit: int, *args):
+    "`cosmogan ARGS` in a process whose files may not grow past `limit` bytes (`ulimit -f`): a disk that fills up."
+    return subprocess.run([sys.executable, '-c', LIMITED.format(int(limit)), *map(str, args)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, 'OMP_NUM_THREADS': '1'})
+
+def test_full_disk_while_sampling_keeps_the_old_file(tmp_path, run):
+    old = main(['sample', str(run[0] / 'run' / 'best.pt'), '-n', '4', '-o', str(tmp_path / 'maps.h5'), '--no-progress']) == 0 and (tmp_path / 'maps.h5').read_bytes()
+    r = limited(200 * 1024, 'sample', run[0] / 'run' / 'best.pt', '-n', 2000, '-o', tmp_path / 'maps.h5', '--no-progress')
+    assert r.returncode == 2 and one_line(r.stderr) == f"cosmogan sample: error: cannot write {tmp_path / 'maps.h5'}: File too large", r.stderr
+    assert (tmp_path / 'maps.h5').read_bytes() == old and sorted(p.name for p in tmp_path.iterdir()) == ['maps.h5']
+
+def test_full_disk_while_training_keeps_the_last_checkpoint(tmp_path, run):
+    out = tmp_path / 'run'
+    assert main(['train', *TINY, '--data', str(run[1]), '--max-steps', '4', '--out', str(out)]) == 0
+    before = (out / 'checkpoint.pt').read_bytes()
+    size = max(p.stat().st_size for p in out.iterdir() if p.is_file() and p.name != 'dataset.h5')
+    r = limited(size // 2, 'train', *TINY, '--data', run[1], '--max-steps', 8, '--out', out, '--resume')   # room for metrics, not a checkpoint
+    assert r.returncode == 2 and 'cannot write' in one_line(r.stderr) and 'File too large' in r.stderr, r.stderr
+    assert (out / 'checkpoint.pt').read_bytes() == before and not [p for p in out.iterdir() if p.name.endswith('.tmp')]
