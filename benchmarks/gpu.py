@@ -49,7 +49,7 @@ def bench_training(dev, smoke):
         paper = preset('wl')
         rows.append(dict(what=f'train paper arch {size}^2 bf16 channels_last compile={compile_}', samples_per_s=sps,
                          wall_s=time.perf_counter() - t,
-                         projected_wl_run_h=paper.max_steps * paper.batch_size / sps / 3600 if sps else None))
+                         projected_wl_run_h=paper.schedule.max_steps * paper.optim.batch_size / sps / 3600 if sps else None))
     return rows
 
 

@@ -16,11 +16,12 @@ import numpy as np
 import torch.distributed as dist
 from fastcore.docments import docments
 from .data import DATASET_PRESETS, MapDataset, atomic_write_bytes, make_dataset, load_maps, save_maps
-from .training import PRESETS, TrainConfig, load_checkpoint, load_generator, plot_training, preset, sample, split_indices, torch_device, train
-from .report import evaluate, evaluation_sections, write_report, ReportSection
+from .inference import load_checkpoint, load_generator, sample, torch_device
+from .training import PRESETS, TrainConfig, plot_training, preset, split_indices, train
+from .report import ReportSection, evaluate, evaluation_sections, unseen_sections, write_report
 
 # %% auto #0
-__all__ = ['EXPECTED_ERRORS', 'parse_value', 'parse_overrides', 'error_message', 'run_command', 'command_parser',
+__all__ = ['EXPECTED_ERRORS', 'UNSEEN_SIGMA8', 'parse_value', 'parse_overrides', 'error_message', 'run_command', 'command_parser',
            'add_config_flags', 'run_parser', 'config_help', 'DemoConfig', 'demo', 'demo_cli', 'data_cli', 'train_cli',
            'sample_cli', 'evaluate_cli', 'main']
 
@@ -98,10 +99,13 @@ def run_parser(ap: argparse.ArgumentParser, argv: list[str] | None, work) -> int
     except SystemExit as e: return int(e.code or 0)
     return run_command(ap.prog, lambda: work(args), args.debug)
 
-def config_help(cls) -> str:
-    "The fields of a config dataclass with their defaults and comments, for a `--set KEY=VALUE` epilog."
-    docs = docments(cls)
-    return '\n'.join(f"  {f.name} = {f.default!r}" + (f": {docs[f.name]}" if docs.get(f.name) else '') for f in fields(cls))
+def config_help(cls, prefix: str = '') -> str:
+    "The fields of a config dataclass (and of the dataclasses it groups) with their defaults and comments, for a `--set KEY=VALUE` epilog."
+    docs, lines = docments(cls), []
+    for f in fields(cls):
+        if dataclasses.is_dataclass(f.default_factory): lines += [f"{f.name}: {f.default_factory.__doc__}", config_help(f.default_factory, f.name + '.')]
+        else: lines.append(f"  {prefix}{f.name} = {f.default!r}" + (f": {docs[f.name]}" if docs.get(f.name) else ''))
+    return '\n'.join(lines)
 
 # %% ../nbs/07_cli.ipynb #e6565a6f
 @dataclass
@@ -145,13 +149,23 @@ def _demo_training_config(cfg: DemoConfig, data_path: str):
 
 # %% ../nbs/07_cli.ipynb #8d98e95e
 def _builtin_data(cfg: DemoConfig, tc, progress: bool) -> tuple:
-    "Generate (once) the preset's built-in training set (`tc.data`: 'wl', 'cw' or 'hydro') and an independent held-out set; returns both paths."
-    d, name = Path(cfg.out) / 'data', tc.data
+    "Generate (once) the preset's built-in training set (`tc.data.source`: 'wl', 'cw' or 'hydro') and an independent held-out set; returns both paths."
+    d, name = Path(cfg.out) / 'data', tc.data.source
     train_p, held_p = d / f'{name}_train.h5', d / f'{name}_heldout.h5'
     n_held = 32 if cfg.tiny else cfg.n_heldout
-    if not train_p.exists(): make_dataset(name, train_p, n_maps=tc.n_maps, size=tc.size, seed=tc.data_seed, progress=progress)
-    if not held_p.exists(): make_dataset(name, held_p, n_maps=n_held, size=tc.size, seed=tc.data_seed + 1_000_003, progress=progress)
+    if not train_p.exists(): make_dataset(name, train_p, n_maps=tc.data.n_maps, size=tc.data.size, seed=tc.data.data_seed, progress=progress)
+    if not held_p.exists(): make_dataset(name, held_p, n_maps=n_held, size=tc.data.size, seed=tc.data.data_seed + 1_000_003, progress=progress)
     return train_p, held_p
+
+UNSEEN_SIGMA8 = (0.35, 0.5, 0.625, 0.75, 0.9)   # inside the WL set's trained range [0.436, 0.814], and one value beyond each end
+
+def _unseen_data(cfg: DemoConfig, tc, progress: bool) -> Path | None:
+    "For the built-in WL set: maps simulated at sigma8 values the training never saw (`UNSEEN_SIGMA8`), made once; None for other data."
+    if cfg.data is not None or PRESETS[cfg.preset].data.source != 'wl' or not tc.data.conditional: return None
+    p = Path(cfg.out) / 'data' / 'wl_unseen.h5'
+    n = (16 if cfg.tiny else max(cfg.n_heldout // 2, 8)) * len(UNSEEN_SIGMA8)
+    if not p.exists(): make_dataset('wl', p, n_maps=n, size=tc.data.size, seed=tc.data.data_seed + 2_000_003, progress=progress, sigma8_values=list(UNSEEN_SIGMA8))
+    return p
 
 def _has_params(path) -> bool:
     "Does the dataset file hold at least one parameter per map?"
@@ -163,25 +177,28 @@ def demo(cfg: DemoConfig | None = None, progress: bool = True, **overrides) -> d
     cfg = cfg or DemoConfig(**overrides)
     if cfg.preset not in PRESETS: raise ValueError(f"unknown preset {cfg.preset!r}; presets: {sorted(PRESETS)}")
     out, t0, times = Path(cfg.out), time.perf_counter(), {}
-    tc = _demo_training_config(cfg, cfg.data or PRESETS[cfg.preset].data)
+    tc = _demo_training_config(cfg, cfg.data or PRESETS[cfg.preset].data.source)
     if cfg.data is None:
         train_p, held_p = _builtin_data(cfg, tc, progress); idx = None
         tc = _demo_training_config(cfg, str(train_p))
     else:
         train_p = held_p = Path(cfg.data)
         n = len(load_maps(train_p)[1]) if train_p.exists() else 0
-        idx = split_indices(n, tc.holdout, tc.data_seed)[1] if n else None
-    if tc.conditional and train_p.exists() and not _has_params(train_p): tc = dataclasses.replace(tc, conditional=False)   # e.g. the multi-field set
+        idx = split_indices(n, tc.data.holdout, tc.data.data_seed)[1] if n else None
+    if tc.data.conditional and train_p.exists() and not _has_params(train_p): tc = tc.replace(conditional=False)   # e.g. the multi-field set
     times['data'] = time.perf_counter() - t0
     run = train(tc, out / 'train', resume=(out / 'train' / 'checkpoint.pt').exists(), progress=progress)
     times['training'] = time.perf_counter() - t0 - times['data']
     G = load_generator(run.best, map_location='cpu')
     ev = evaluate(G, held_p, indices=idx, seed=cfg.seed + 7)
+    unseen_p = _unseen_data(cfg, tc, progress)
+    unseen = evaluate(G, unseen_p, seed=cfg.seed + 11) if unseen_p is not None else None
     times['evaluation'] = time.perf_counter() - t0 - times['data'] - times['training']
-    sections = evaluation_sections(ev) + [ReportSection('Training', 'Losses and the held-out errors monitored during training; the dotted line marks the checkpoint evaluated here.', [plot_training(run.out)])]
+    sections = evaluation_sections(ev) + (unseen_sections(unseen, G.param_ranges) if unseen else []) + [ReportSection('Training', 'Losses and the held-out errors monitored during training; the dotted line marks the checkpoint evaluated here.', [plot_training(run.out)])]
     meta = dict(preset=cfg.preset, data=str(train_p), heldout=str(held_p), step=run.step, best_step=run.best_step,
                 samples_per_s=run.samples_per_s, **{f'{k} [s]': round(v, 1) for k, v in times.items()})
     scores = dict(ev['scores'], timings_s=times, best_step=run.best_step)
+    if unseen: scores['unseen_parameters'] = {k: v for k, v in unseen['scores'].items() if isinstance(v, dict) and 'power_spectrum' in v}
     page = write_report(out / 'report', f"cosmogan_nb: the {cfg.preset} emulator", sections, scores, meta)
     atomic_write_bytes(out / 'demo_config.json', json.dumps(asdict(cfg), indent=2).encode())
     return dict(report=page, scores=out / 'report' / 'scores.json', checkpoint=run.best, evaluation=ev, times=times)
@@ -194,9 +211,12 @@ def demo_cli(argv: list[str] | None = None) -> int:
     def work(a):
         progress = not a.no_progress
         res = demo(DemoConfig(**{f.name: getattr(a, f.name) for f in fields(DemoConfig)}), progress=progress)
-        for g, v in json.loads(Path(res['scores']).read_text()).items():
+        scores = json.loads(Path(res['scores']).read_text())
+        for g, v in scores.items():
             if isinstance(v, dict) and 'power_spectrum' in v:
-                print(f"{g}: P(k) mean |fractional difference| {v['power_spectrum']:.3f}, Minkowski max deviation {v['minkowski']:.2f} sigma")
+                print(f"{g}: P(k) mean |fractional difference| {v['power_spectrum']:.3f}, Minkowski max deviation {v['minkowski']:.2f} sigma; "
+                      f"scatter: P(k) std {v['power_spectrum_std']:.2f}, bin correlations {v['power_spectrum_correlation']:.2f} off")
+        for g, v in scores.get('unseen_parameters', {}).items(): print(f"unseen {g}: P(k) mean |fractional difference| {v['power_spectrum']:.3f}")
         print(f"report: {res['report']}\nscores: {res['scores']}")
     return run_parser(ap, argv, work)
 
@@ -229,10 +249,8 @@ def _train_config(a) -> TrainConfig:
     elif a.preset: base = PRESETS[a.preset].to_dict()
     elif a.resume and (ck := Path(a.out) / 'checkpoint.pt').is_file(): base = dict(load_checkpoint(ck)['config'])   # the run's own config
     else: base = PRESETS['quick'].to_dict()
-    base.update(parse_overrides(a.set))
-    for k in ('data', 'max_steps', 'minutes'):
-        if getattr(a, k) is not None: base[k] = getattr(a, k)
-    return TrainConfig.from_dict(base)
+    flags = {k: getattr(a, k) for k in ('data', 'max_steps', 'minutes') if getattr(a, k) is not None}
+    return TrainConfig.from_dict(base).replace(**{**parse_overrides(a.set), **flags})
 
 def train_cli(argv: list[str] | None = None) -> int:
     "`cosmogan train`: train from a preset or a JSON config with overrides (DDP when launched by torchrun)."
@@ -241,7 +259,7 @@ def train_cli(argv: list[str] | None = None) -> int:
     src = ap.add_mutually_exclusive_group()
     src.add_argument('--preset', choices=sorted(PRESETS), help="a preset (default: quick, or the run's own config with --resume)")
     src.add_argument('--config', help='JSON file of TrainConfig fields')
-    ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config field (repeatable; the fields are listed below)')
+    ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config field, by dotted or own name (repeatable; the fields are listed below)')
     ap.add_argument('--data', help="dataset: a built-in name ('wl', 'cw', 'hydro') or an HDF5 dataset file")
     ap.add_argument('--out', default=None, help='run folder (default: runs/PRESET)')
     ap.add_argument('--resume', action='store_true', help='continue the run in --out from its last checkpoint')

@@ -13,12 +13,14 @@ import torch
 from torch import nn, Tensor
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 from torch.utils.flop_counter import FlopCounterMode
-from .data import atomic_open, _per_channel
+from .files import atomic_open
+from .datasets import per_channel
 
 # %% auto #0
-__all__ = ['dcgan_init_', 'ConditionalBatchNorm', 'normalise_params', 'Generator', 'Discriminator', 'at_least_float32',
-           'PixelQuantileCritic', 'shell_power_spectrum', 'PowerSpectrumCritic', 'architecture_table',
-           'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops', 'forward_time']
+__all__ = ['UPSAMPLE_MODES', 'G_CONDITIONING_MODES', 'D_CONDITIONING_MODES', 'dcgan_init_', 'ConditionalBatchNorm',
+           'normalise_params', 'Generator', 'Discriminator', 'at_least_float32', 'PixelQuantileCritic',
+           'shell_power_spectrum', 'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty',
+           'save_model', 'load_model', 'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -138,8 +140,8 @@ def _theta_input(model: nn.Module, theta, batch_size: int, like: Tensor) -> Tens
     return normalise_params(theta, model.param_ranges, batch_size).to(device=like.device, dtype=like.dtype)
 
 # %% ../nbs/01_model.ipynb #e80546e8
-_UPSAMPLE = ('transpose', 'nearest')
-_G_CONDITIONING = ('input', 'batchnorm')
+UPSAMPLE_MODES = ('transpose', 'nearest')
+G_CONDITIONING_MODES = ('input', 'batchnorm')
 
 class Generator(nn.Module):
     "The paper's DCGAN generator: latent `z` (and parameters `theta`) -> maps (B, channels, size, size) in [-1, 1]."
@@ -151,8 +153,8 @@ class Generator(nn.Module):
         self.n_params, self.width = _check_int(n_params, 'n_params', 0), _check_width(width)
         self.base_size, self.n_stages = _grid(size, base_size)
         self.size, self.param_ranges = size, _check_param_ranges(n_params, param_ranges)
-        if upsample not in _UPSAMPLE: raise ValueError(f"upsample must be one of {_UPSAMPLE}, got {upsample!r}")
-        if conditioning not in _G_CONDITIONING: raise ValueError(f"conditioning must be one of {_G_CONDITIONING}, got {conditioning!r}")
+        if upsample not in UPSAMPLE_MODES: raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
+        if conditioning not in G_CONDITIONING_MODES: raise ValueError(f"conditioning must be one of {G_CONDITIONING_MODES}, got {conditioning!r}")
         self.upsample, self.conditioning = upsample, conditioning
         ch, b = _stage_channels(self.n_stages, self.width), self.base_size
         up = _tconv if upsample == 'transpose' else _resize_conv
@@ -179,7 +181,7 @@ class Generator(nn.Module):
         return h
 
 # %% ../nbs/01_model.ipynb #c4608005
-_CONDITIONING = ('both', 'projection', 'channels')
+D_CONDITIONING_MODES = ('both', 'projection', 'channels')
 
 class Discriminator(nn.Module):
     "The paper's DCGAN discriminator: maps (B, channels, size, size) (and `theta`) -> logits (B,)."
@@ -192,7 +194,7 @@ class Discriminator(nn.Module):
         self.channels, self.n_params = _check_int(channels, 'channels', 1), _check_int(n_params, 'n_params', 0)
         self.width, (self.base_size, self.n_stages) = _check_width(width), _grid(size, base_size)
         self.size, self.param_ranges = size, _check_param_ranges(n_params, param_ranges)
-        if conditioning not in _CONDITIONING: raise ValueError(f"conditioning must be one of {_CONDITIONING}, got {conditioning!r}")
+        if conditioning not in D_CONDITIONING_MODES: raise ValueError(f"conditioning must be one of {D_CONDITIONING_MODES}, got {conditioning!r}")
         self.spectral_norm, self.batch_norm, self.conditioning = bool(spectral_norm), bool(batch_norm), conditioning
         self.negative_slope = float(negative_slope)
         self._channel_cond = n_params > 0 and conditioning in ('both', 'channels')
@@ -238,8 +240,8 @@ class Discriminator(nn.Module):
 
 # %% ../nbs/01_model.ipynb #dc9f0efc
 def _channel_floats(v, name: str, channels: int, per: str = 'channel') -> list[float]:
-    "One float per channel (or other `per` item) from a number or a list of `channels` numbers (parsed and checked finite by the data module's `_per_channel`)."
-    vals = _per_channel(name, v).tolist()
+    "One float per channel (or other `per` item) from a number or a list of `channels` numbers (parsed and checked finite by `cosmogan_nb.datasets.per_channel`)."
+    vals = per_channel(name, v).tolist()
     if len(vals) == 1: vals = vals * channels
     if len(vals) != channels: raise ValueError(f"{name} must be one number or one per {per} ({channels}), got {v!r}")
     return vals

@@ -14,8 +14,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['figure_png', 'ReportSection', 'render_report', 'write_report', 'evaluate', 'plot_sample_grid',
-           'plot_parameter_ordering', 'evaluation_sections']
+__all__ = ['LOSS_SEES', 'figure_png', 'ReportSection', 'render_report', 'write_report', 'evaluate', 'plot_sample_grid',
+           'plot_parameter_ordering', 'evaluation_sections', 'plot_unseen_spectra', 'unseen_sections']
 
 # %% ../nbs/06_report.ipynb #3e0ce80a
 from .data import atomic_write_bytes
@@ -94,8 +94,9 @@ def write_report(out_dir: str | Path, title: str, sections: list[ReportSection],
 import numpy as np
 import torch
 from .data import load_maps
-from .statistics import compare, power_spectrum, k_bin_edges, plot_power_spectra, plot_pixel_pdf, plot_minkowski
-from .training import sample
+from .statistics import (compare, power_spectrum, k_bin_edges, plot_bispectrum, plot_minkowski, plot_moments, plot_pixel_pdf,
+                                    plot_power_spectra, plot_spectrum_correlation, plot_spectrum_scatter)
+from .inference import sample
 
 # %% ../nbs/06_report.ipynb #6dae4b4e
 def _resolved_range(size: int, attrs: dict) -> tuple:
@@ -174,8 +175,24 @@ def plot_parameter_ordering(ordering: dict, name: str = 'theta'):
     return fig
 
 # %% ../nbs/06_report.ipynb #7602680c
+# Which statistics the quick preset's training loss sees directly (its critics and G's area term): agreement there is partly by construction
+LOSS_SEES = {'power_spectrum': 'yes: per-map spectra (spectrum critic)', 'pixel_pdf': 'yes: pixel quantiles (one-point critic)',
+             'minkowski_V0': 'yes: area fractions (G\'s area term)', 'minkowski_V1': 'no', 'minkowski_V2': 'no', 'peaks': 'no',
+             'power_spectrum_std': 'no (per-map spectra, not their scatter)', 'power_spectrum_correlation': 'no', 'bispectrum': 'no',
+             'moments_scatter': 'no', 'power_spectrum_z': 'the mean, in standard errors', 'power_spectrum_pvalue': 'the mean, as a p-value'}
+
+def _distribution_sections(g: dict) -> list:
+    "The sections of one group that show the distribution over maps: scatter, bin correlations, bispectrum, moments, and what the loss sees."
+    c, s = g['comparison'], g['comparison']['scores']
+    table = {k: f"{s[k]:.3g}   (loss sees it: {v})" for k, v in LOSS_SEES.items() if isinstance(s.get(k), float)}
+    return [ReportSection(f"{g['label']}: the distribution over maps",
+                          "An emulator must reproduce the scatter of the statistics between maps, not only their mean: P(k) of each set with "
+                          "+-1 std bands and the std ratio; the correlation of the k bins over maps; the bispectrum on equilateral and squeezed "
+                          "triangles; each map's rms, skewness and kurtosis. Scores: 0 is perfect except the p-value (1: no detectable difference).",
+                          [plot_spectrum_scatter(c), plot_spectrum_correlation(c), plot_bispectrum(c), plot_moments(c)], table=table)]
+
 def evaluation_sections(evaluation: dict) -> list:
-    "Report sections for an `evaluate` result: samples, spectra, PDFs and functionals per group, and the parameter ordering."
+    "Report sections for an `evaluate` result: samples, statistics and their distribution per group, and the parameter ordering."
     secs = []
     for g in evaluation['groups']:
         c, s = g['comparison'], g['comparison']['scores']
@@ -185,8 +202,31 @@ def evaluation_sections(evaluation: dict) -> list:
                                   f"Power spectrum with the generated/reference ratio and the reference scatter (band); pixel PDF; Minkowski functionals. "
                                   f"P(k) mean |fractional difference| {s['power_spectrum']:.3f}; largest Minkowski deviation {s['minkowski']:.2f} reference std.",
                                   [plot_power_spectra(c), plot_pixel_pdf(c), plot_minkowski(c)]))
+        secs += _distribution_sections(g)
     if 'ordering' in evaluation:
         o = evaluation['ordering']
         secs.append(ReportSection('An unseen parameter value', 'Spectra generated at the two extreme trained values and at their midpoint, which the model never saw.',
                                   [plot_parameter_ordering(o, ', '.join(evaluation['names']))]))
     return secs
+
+# %% ../nbs/06_report.ipynb #387f5dcd
+def _inside(theta: tuple, ranges) -> bool: return ranges is None or all(lo <= v <= hi for v, (lo, hi) in zip(theta, ranges))
+
+def plot_unseen_spectra(evaluation: dict, ranges=None, tolerance: float = 0.07):
+    "Mean P(k) generated / simulated at each parameter value of `evaluate`'s groups (dashed: outside the trained `ranges`): returns the Figure."
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for i, g in enumerate(evaluation['groups']):
+        ps = g['comparison']['power_spectrum']
+        inside = _inside(g['theta'], ranges)
+        ax.semilogx(ps['k'], ps['ratio'], color=f'C{i}', ls='-' if inside else '--', label=g['label'] + ('' if inside else ' (outside)'))
+    ax.axhspan(1 - tolerance, 1 + tolerance, color='0.9', zorder=0)
+    ax.axhline(1, color='k', lw=0.8)
+    ax.set(xlabel='k', ylabel='P(k): generated / simulated', title=f'Unseen parameter values (band: +-{tolerance:.0%})')
+    ax.legend(fontsize=7)
+    return fig
+
+def unseen_sections(evaluation: dict, ranges=None) -> list:
+    "Report sections for an `evaluate` result on maps simulated at parameter values the training never saw."
+    rows = '; '.join(f"{g['label']}{'' if _inside(g['theta'], ranges) else ' (outside)'}: {g['comparison']['scores']['power_spectrum']:.3f}" for g in evaluation['groups'])
+    return [ReportSection('Unseen parameter values against simulations', f"P(k) mean |fractional difference| per value: {rows}.",
+                          [plot_unseen_spectra(evaluation, ranges)])]

@@ -1,4 +1,4 @@
-"""Power spectra, cross-correlations, pixel PDFs, Minkowski functionals and peak counts: exact, batched, numpy or torch, CPU or GPU.
+"""Power spectra and their covariance, bispectra, cross-correlations, pixel PDFs and moments, Minkowski functionals and peak counts: exact, batched, numpy or torch, CPU or GPU.
 
 Docs: https://cosmogan-nb.github.io/cosmogan_nb/statistics.html.md"""
 
@@ -14,9 +14,12 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['CPU_WORKERS', 'k_bin_edges', 'power_spectrum', 'cross_spectra', 'cross_correlation', 'pixel_pdf', 'pixel_moments',
-           'gradient_hessian', 'minkowski_functionals', 'peak_counts', 'compare', 'plot_power_spectra',
-           'plot_pixel_pdf', 'plot_minkowski', 'plot_peak_counts', 'plot_cross_spectra']
+__all__ = ['CPU_WORKERS', 'k_bin_edges', 'power_spectrum', 'cross_spectra', 'cross_correlation', 'independent_modes',
+           'gaussian_spectrum_variance', 'spectrum_covariance', 'bispectrum', 'bispectrum_triangles', 'pixel_pdf',
+           'pixel_moments', 'gradient_hessian', 'minkowski_functionals', 'peak_counts', 'mean_difference_test',
+           'compare', 'plot_power_spectra', 'plot_pixel_pdf', 'plot_minkowski', 'plot_peak_counts',
+           'plot_cross_spectra', 'plot_spectrum_scatter', 'plot_spectrum_correlation', 'plot_bispectrum',
+           'plot_moments']
 
 # %% ../nbs/03_statistics.ipynb #9d4c7046
 _PI = math.pi
@@ -66,6 +69,10 @@ def _out(x, is_numpy: bool):
     "Return a tensor as numpy when the input was numpy, otherwise unchanged."
     if isinstance(x, torch.Tensor) and is_numpy: return x.cpu().numpy()
     return x
+
+def _np(x) -> np.ndarray:
+    "Any array as float64 numpy."
+    return np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
 
 def _chunk(m: int, n: int, chunk_size: int | None) -> int:
     "Maps per chunk: about 2^18 pixels (1 MB per float32 field, near the CPU caches) unless given."
@@ -231,6 +238,120 @@ def cross_correlation(a, b=None, box_size: float | None = None, bins=None, log: 
     r = P[:, 0] / (P[:, 1] * P[:, 2]).sqrt()
     return _out(k, is_np), _out(r.reshape(lead + (-1,)), is_np)
 
+# %% ../nbs/03_statistics.ipynb #848ea028
+@_threaded
+def independent_modes(size: int, box_size: float | None = None, bins=None, log: bool = False,
+                      field_deg: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Independent Fourier modes of a real N x N map in each non-empty `power_spectrum` bin: returns (k, n_independent, n_self_conjugate)."
+    L = _side(size, box_size, field_deg)
+    edges = k_bin_edges(size, box_size, bins, log, field_deg)
+    k, w = _fourier_grid(size, L, 'cpu')
+    selfc = torch.zeros_like(w)                                     # k = -k mod N: (0,0) and, for even N, (0,N/2), (N/2,0), (N/2,N/2)
+    selfc[0, 0] = 1
+    if size % 2 == 0: selfc[0, -1] = selfc[size // 2, 0] = selfc[size // 2, -1] = 1
+    j, nb = _bin_index(k.flatten(), edges, close_last=True), len(edges) - 1
+    count = lambda v: torch.zeros(nb + 2, dtype=torch.float64).index_add_(0, j, v.flatten())[1:nb + 1]
+    modes, ksum, s = count(w), count(w * k), count(selfc)
+    keep = modes > 0                                                # the bins power_spectrum keeps
+    return (ksum[keep] / modes[keep]).numpy(), ((modes[keep] + s[keep]) / 2).numpy(), s[keep].numpy()
+
+# %% ../nbs/03_statistics.ipynb #27cb5cbd
+def gaussian_spectrum_variance(P, size: int, box_size: float | None = None, bins=None, log: bool = False,
+                               field_deg: float | None = None):
+    "Variance over maps of the binned P(k) of a Gaussian field of spectrum `P` (..., n_bins), constant over each bin: P^2 / (n_independent - n_self_conjugate / 2)."
+    _, n, s = independent_modes(size, box_size, bins, log, field_deg)
+    if P.shape[-1] != len(n): raise ValueError(f"P must have one value per bin ({len(n)}), got shape {tuple(P.shape)}")
+    d = n - s / 2                                                   # = half the full-grid mode count
+    return P ** 2 / (torch.as_tensor(d, device=P.device) if isinstance(P, torch.Tensor) else d)
+
+# %% ../nbs/03_statistics.ipynb #9eb0bac2
+@_threaded
+def spectrum_covariance(P) -> dict:
+    "Mean, standard deviation, covariance and correlation matrix over maps (axis 0, ddof=1) of per-map binned statistics (B, n_bins) or (B, C, n_bins)."
+    is_np = not isinstance(P, torch.Tensor)
+    x = torch.from_numpy(np.asarray(P, dtype=np.float64)) if is_np else P.detach().double()
+    if x.ndim not in (2, 3): raise ValueError(f"P must have shape (B, n_bins) or (B, C, n_bins), got shape {tuple(x.shape)}")
+    if x.shape[0] < 2: raise ValueError(f"P needs at least 2 maps for a covariance, got {x.shape[0]}")
+    if not bool(torch.isfinite(x).all()): raise ValueError("P contains NaN or infinite values")
+    mean = x.mean(0)
+    d = x - mean
+    cov = torch.einsum('b...i,b...j->...ij', d, d) / (x.shape[0] - 1)
+    std = cov.diagonal(0, -2, -1).sqrt()
+    outer = std[..., :, None] * std[..., None, :]
+    corr = torch.where(outer > 0, cov / outer.clamp_min(1e-300), torch.full_like(cov, math.nan))   # NaN for a bin without scatter
+    return {key: _out(v, is_np) for key, v in dict(mean=mean, std=std, covariance=cov, correlation=corr).items()}
+
+# %% ../nbs/03_statistics.ipynb #e62ec51c
+def _fft_size(m: int) -> int:
+    "The smallest even 2^a 3^b 5^c >= m: a fast FFT length."
+    v = max(2, m + m % 2)
+    while True:
+        r = v
+        for p in (2, 3, 5):
+            while r % p == 0: r //= p
+        if r == 1: return v
+        v += 2
+
+# %% ../nbs/03_statistics.ipynb #1262d2e9
+@_threaded
+def bispectrum(maps, triangles, box_size: float | None = None, field_deg: float | None = None, width: float | None = None,
+               return_counts: bool = False, chunk_size: int | None = None):
+    "FFT shell estimator of the bispectrum B(k1, k2, k3) of every map for each (k1, k2, k3) of `triangles` (shells of `width`, default 3 x 2pi/L): returns B (..., n_triangles)."
+    x, lead, is_np = _prepare(maps)
+    n = x.shape[-1]
+    L = _side(n, box_size, field_deg)
+    t = _np(triangles)
+    if t.shape == (3,): t = t[None]
+    if t.ndim != 2 or t.shape[1] != 3 or len(t) == 0: raise ValueError(f"triangles must be (k1, k2, k3) triples, shape (n, 3), got shape {t.shape}")
+    kf = 2 * _PI / L
+    w = 3 * kf if width is None else float(width)
+    if not (math.isfinite(w) and w > 0): raise ValueError(f"width must be positive, got {width}")
+    if not (np.isfinite(t).all() and t.min() > w / 2):
+        raise ValueError(f"every k must be finite and above width / 2 = {w / 2:.4g}, so that no shell holds k = 0; got min {t.min():.4g}")
+    # A triangle whose shells lie below m/3 fundamentals closes without wrapping on an m-grid as on the N-grid: same triangles,
+    # so it is computed on the m x m grid of the lowest modes (inverse FFTs of m^2 instead of N^2 points).
+    size = [n if 3 * e >= n else min(n, _fft_size(math.floor(3 * e) + 1)) for e in (t.max(1) + w / 2) / kf]
+    out, count = torch.zeros(x.shape[0], len(t), dtype=torch.float64, device=x.device), torch.zeros(len(t), dtype=torch.float64)
+    groups = []
+    for m in sorted(set(size)):
+        rows = np.flatnonzero(np.array(size) == m)
+        shells, tri = np.unique(t[rows].ravel(), return_inverse=True)   # one inverse FFT per distinct shell
+        tri = tri.reshape(-1, 3)
+        kgrid, _ = _fourier_grid(m, L, x.device)
+        masks = torch.stack([(kgrid >= s - w / 2) & (kgrid < s + w / 2) for s in shells]).to(x.dtype)   # (S, m, m//2+1)
+        ns = torch.fft.irfft2(masks, s=(m, m)).double()            # N_i(x)
+        count[rows] = torch.stack([(ns[a] * ns[b] * ns[c]).sum() for a, b, c in tri]).cpu().mul_(m**4).round_()   # closed triangles
+        r = torch.arange(m)
+        cell = (torch.where(r < m // 2, r, r + n - m)[:, None] * (n // 2 + 1) + torch.arange(m // 2 + 1)).flatten().to(x.device)   # m-grid -> N-grid
+        dst = masks.flatten().nonzero()[:, 0]                       # (shell, m-grid cell) of every shell mode
+        src = cell[dst % masks[0].numel()]                          # its cell on the N-grid
+        pairs, pair = np.unique(np.sort(tri[:, :2], 1), axis=0, return_inverse=True)   # (k, k, k) and (k, k, k3) share I_k^2
+        groups.append((m, len(shells), torch.as_tensor(rows, device=x.device), dst, src, pairs,
+                       torch.as_tensor(pair.reshape(-1), device=x.device), torch.as_tensor(tri[:, 2], device=x.device)))
+    if bool((count == 0).any()):
+        raise ValueError(f"no triangle of grid modes closes in the shells (width {w:.4g}) of {t[(count == 0).numpy()].tolist()}")
+    def chunk(s, e):
+        f = torch.fft.rfft2(x[s:e]).flatten(1)
+        for m, ns_, rows, dst, src, pairs, pair, third in groups:
+            g = f.new_zeros(e - s, ns_ * m * (m // 2 + 1))
+            g[:, dst] = f[:, src]                                   # F 1_shell for every shell, on the m-grid
+            I = torch.fft.irfft2(g.view(e - s, ns_, m, -1), s=(m, m)).flatten(2)   # (b, S, m^2): I_i(x)
+            prod = torch.stack([I[:, a] * I[:, b] for a, b in pairs], 1)            # (b, pairs, m^2)
+            out[s:e, rows] = torch.bmm(prod, I.transpose(1, 2))[:, pair, third].double()   # sum_x I_a I_b I_c
+    _for_chunks(x.shape[0], n, chunk_size, x.device, chunk)
+    scale = torch.as_tensor([size[i] ** 4 for i in range(len(t))], dtype=torch.float64) * L**4 / n**6 / count
+    B = out * scale.to(x.device)                                    # sum I1 I2 I3 / sum N1 N2 N3 x L^4 / N^6
+    B = _out(B.reshape(lead + (len(t),)), is_np)
+    return (B, _out(count.to(x.device), is_np)) if return_counts else B
+
+# %% ../nbs/03_statistics.ipynb #5b7520ca
+def bispectrum_triangles(size: int, box_size: float | None = None, field_deg: float | None = None, n: int = 4) -> np.ndarray:
+    "Default triangles: `n` equilateral (k, k, k) from 3 to N/4 fundamental modes (geometric) and the squeezed (k, k, 2 k_f), shape (<= 2n, 3); none below 16 pixels."
+    if size < 16: return np.zeros((0, 3))
+    kf = 2 * _PI / _side(size, box_size, field_deg)
+    m = np.unique(np.rint(np.geomspace(3, size / 4, n)))
+    return kf * np.concatenate([np.stack([m, m, m], 1), np.stack([m, m, np.full_like(m, 2)], 1)])
+
 # %% ../nbs/03_statistics.ipynb #248a3d72
 def _histogram(x: torch.Tensor, j: torch.Tensor, nbins: int, weights: torch.Tensor | None = None) -> torch.Tensor:
     "Per-map weighted histogram of bin indices j (b, P) in [0, nbins): one scatter_add pass, returned as float64."
@@ -261,14 +382,19 @@ def pixel_pdf(maps, bins=50, chunk_size: int | None = None):
 
 # %% ../nbs/03_statistics.ipynb #874974ec
 @_threaded
-def pixel_moments(maps) -> dict:
-    "Mean, variance, skewness and excess kurtosis of the pixel values of every map: dict of arrays of shape (...)."
+def pixel_moments(maps, chunk_size: int | None = None) -> dict:
+    "Mean, variance, rms (its square root), skewness and excess kurtosis of the pixel values of every map (in float64): dict of arrays of shape (...)."
     x, lead, is_np = _prepare(maps)
-    x = x.double().flatten(1)
-    mu = x.mean(1)
-    d = x - mu[:, None]
-    var = d.square().mean(1)
-    res = dict(mean=mu, variance=var, skewness=d.pow(3).mean(1) / var**1.5, kurtosis=d.pow(4).mean(1) / var**2 - 3)
+    out = torch.zeros(4, x.shape[0], dtype=torch.float64, device=x.device)
+    def chunk(s, e):
+        v = x[s:e].double().flatten(1)
+        mu = v.mean(1)
+        d = v - mu[:, None]
+        d2 = d * d
+        var = d2.mean(1)
+        out[:, s:e] = torch.stack([mu, var, d2.mul(d).mean(1) / var**1.5, d2.square_().mean(1) / var**2 - 3])
+    _for_chunks(x.shape[0], x.shape[-1], chunk_size, x.device, chunk)
+    res = dict(mean=out[0], variance=out[1], rms=out[1].sqrt(), skewness=out[2], kurtosis=out[3])
     return {key: _out(v.reshape(lead), is_np) for key, v in res.items()}
 
 # %% ../nbs/03_statistics.ipynb #4ccc6cf3
@@ -369,10 +495,6 @@ def peak_counts(maps, thresholds, density: bool = False, chunk_size: int | None 
     return _out(torch.as_tensor((e[1:] + e[:-1]) / 2, device=x.device), is_np), _out(counts.reshape(lead + (nb,)), is_np)
 
 # %% ../nbs/03_statistics.ipynb #f8e1cfc7
-def _np(x) -> np.ndarray:
-    "Any array as float64 numpy."
-    return np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
-
 def _channels(maps, name: str) -> np.ndarray | torch.Tensor:
     "A batch as (B, C, N, N): (N,N) -> (1,1,N,N), (B,N,N) -> (B,1,N,N)."
     if not isinstance(maps, (np.ndarray, torch.Tensor)): maps = np.asarray(maps)
@@ -401,10 +523,89 @@ def _default_edges(ref, spec, n: int, q: tuple) -> np.ndarray:
         return np.linspace(lo, hi, spec + 1)
     return _edges(spec)
 
+# %% ../nbs/03_statistics.ipynb #48c2c82f
+@_threaded
+def mean_difference_test(reference, generated) -> dict:
+    "Two-sample test of the mean of per-map statistics (B, n): z-score per bin, chi2 (Hotelling's T^2 with the pooled covariance; its diagonal when there are too few maps), dof, p-value, method."
+    from scipy import stats                                          # imported here: 0.7 s at import time otherwise
+    a, b = torch.from_numpy(_np(reference)), torch.from_numpy(_np(generated))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"reference and generated must be (B, n) with the same n, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    na, ng, p = a.shape[0], b.shape[0], a.shape[1]
+    if na < 2 or ng < 2: raise ValueError(f"need at least 2 maps in each set, got {na} and {ng}")
+    nu = na + ng - 2
+    ca, cb = spectrum_covariance(a), spectrum_covariance(b)         # torch linear algebra: no BLAS threads racing torch's
+    S = ((na - 1) * ca['covariance'] + (ng - 1) * cb['covariance']) / nu
+    d, var = (cb['mean'] - ca['mean']).numpy(), S.diagonal().numpy()
+    se = np.sqrt(var * (1 / na + 1 / ng))                           # standard error of each mean difference
+    flat = se == 0
+    z = np.where(flat, np.where(d == 0, 0.0, np.copysign(np.inf, d)), d / np.where(flat, 1, se))
+    if np.isinf(z).any(): return dict(z=z, chi2=math.inf, dof=p, pvalue=0.0, method='exact')   # no scatter, different means
+    use = ~flat                                                     # bins without scatter and equal means carry no information
+    q = int(use.sum())
+    if q == 0: return dict(z=z, chi2=0.0, dof=0, pvalue=1.0, method='exact')
+    iu = torch.from_numpy(np.flatnonzero(use))
+    sd = S.diagonal()[iu].sqrt()
+    R = S[iu][:, iu] / (sd[:, None] * sd[None, :])                  # correlation matrix of the bins
+    ev = torch.linalg.eigvalsh(R)
+    zu = torch.from_numpy(z[use])
+    if nu >= q and ev[0] > ev[-1] * q * np.finfo(np.float64).eps:   # Hotelling (1931): exact for Gaussian per-map vectors
+        T2 = float(zu @ torch.linalg.solve(R, zu))
+        return dict(z=z, chi2=T2, dof=q, pvalue=float(stats.f.sf((nu - q + 1) / (nu * q) * T2, q, nu - q + 1)), method='hotelling')
+    chi2 = float(np.sum(z[use] ** 2))                               # too few maps for the covariance: bins taken as independent
+    return dict(z=z, chi2=chi2, dof=q, pvalue=float(stats.chi2.sf(chi2, q)), method='diagonal')
+
+# %% ../nbs/03_statistics.ipynb #64b8a1f0
+def _k_keep(k: np.ndarray, k_range) -> np.ndarray:
+    "The k bins inside `k_range` (all when None); fails when none is."
+    keep = np.ones(len(k), bool) if k_range is None else (k >= k_range[0]) & (k <= k_range[1])
+    if not keep.any(): raise ValueError(f"k_range {k_range} contains no k bin (k from {k[0]:.3g} to {k[-1]:.3g})")
+    return keep
+
+def _ratio(a, b):
+    "a / b with NaN where b is 0."
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.divide(a, b, out=np.full(np.broadcast(a, b).shape, np.nan), where=b != 0)
+
+def _compare_scatter(pr, pg, keep: np.ndarray) -> dict:
+    "Scatter of the per-map spectra of both sets: std and correlation matrix (ddof=1), std ratio, z per bin and the chi2 test over `keep`."
+    pr, pg = _np(pr), _np(pg)
+    nb = pr.shape[1]
+    if min(len(pr), len(pg)) < 2:                                   # one map: no scatter to compare
+        nan, nan2 = np.full(nb, np.nan), np.full((nb, nb), np.nan)
+        return dict(reference=dict(std=nan, correlation=nan2), generated=dict(std=nan, correlation=nan2), std_ratio=nan, z=nan,
+                    chi2=math.nan, dof=int(keep.sum()), pvalue=math.nan, method='none')
+    cr, cg = spectrum_covariance(pr), spectrum_covariance(pg)
+    t = mean_difference_test(pr[:, keep], pg[:, keep])
+    return dict(reference=dict(std=cr['std'], correlation=cr['correlation']), generated=dict(std=cg['std'], correlation=cg['correlation']),
+                std_ratio=_ratio(cg['std'], cr['std']), z=mean_difference_test(pr, pg)['z'], chi2=t['chi2'], dof=t['dof'],
+                pvalue=t['pvalue'], method=t['method'])
+
+def _compare_bispectrum(r, g, triangles: np.ndarray, box_size, field_deg, chunk_size) -> dict:
+    "Bispectrum of both sets per triangle: mean, std, standard error; the ratio of the means with its error, and which the reference measures to 10%."
+    def summary(b):
+        b = _np(b)
+        sd = b.std(0, ddof=1) if len(b) > 1 else np.full(b.shape[1], np.nan)
+        return dict(mean=b.mean(0), std=sd, error=sd / np.sqrt(len(b)))
+    R, G = (summary(bispectrum(m, triangles, box_size, field_deg, chunk_size=chunk_size)) for m in (r, g))
+    ratio = _ratio(G['mean'], R['mean'])
+    err = np.abs(ratio) * np.hypot(_ratio(G['error'], G['mean']), _ratio(R['error'], R['mean']))
+    return dict(reference=R, generated=G, ratio=ratio, ratio_error=err, well_measured=R['error'] < 0.1 * np.abs(R['mean']))
+
+_MOMENTS = ('mean', 'rms', 'skewness', 'kurtosis')
+
+def _compare_moments(r, g) -> dict:
+    "Per-map pixel moments of both sets and, for each, the ratio of their scatter over maps (ddof=1)."
+    mr, mg = pixel_moments(r), pixel_moments(g)
+    ref, gen = ({key: _np(m[key]).reshape(-1) for key in _MOMENTS} for m in (mr, mg))
+    sd = lambda v: float(v.std(ddof=1)) if len(v) > 1 else math.nan
+    return dict(reference=ref, generated=gen, std_ratio={key: float(_ratio(sd(gen[key]), sd(ref[key]))) for key in _MOMENTS})
+
 # %% ../nbs/03_statistics.ipynb #83fccbd4
 def compare(reference, generated, box_size: float | None = None, field_deg: float | None = None, bins=None, log: bool = False,
-            pdf_bins=50, thresholds=30, peak_thresholds=25, k_range: tuple | None = None, chunk_size: int | None = None) -> dict:
-    "Every statistic of a reference and a generated set (mean, std, ratio) and a flat dict of agreement `scores`."
+            pdf_bins=50, thresholds=30, peak_thresholds=25, k_range: tuple | None = None, chunk_size: int | None = None,
+            triangles=None) -> dict:
+    "Every statistic of a reference and a generated set (mean, std, ratio; scatter, correlations, bispectrum, moments) and a flat dict of agreement `scores`."
     ref, gen = _channels(reference, 'reference'), _channels(generated, 'generated')
     if tuple(ref.shape[1:]) != tuple(gen.shape[1:]):
         raise ValueError(f"reference and generated must share (C, N, N), got {tuple(ref.shape[1:])} and {tuple(gen.shape[1:])}")
@@ -412,20 +613,25 @@ def compare(reference, generated, box_size: float | None = None, field_deg: floa
     squeeze = np.ndim(reference) < 4 if not isinstance(reference, torch.Tensor) else reference.ndim < 4
     per = lambda spec, c: spec[c] if np.ndim(spec) == 2 else spec
     kw = dict(box_size=box_size, field_deg=field_deg, bins=bins, log=log, chunk_size=chunk_size)
-    st = {key: [] for key in ('ps', 'pdf', 'mf', 'pk')}
+    tri = bispectrum_triangles(n, box_size, field_deg) if triangles is None else _np(triangles).reshape(-1, 3)
+    st = {key: [] for key in ('ps', 'pdf', 'mf', 'pk', 'scatter', 'bs', 'mom')}
     for c in range(C):
         r, g = ref[:, c], gen[:, c]
         k, pr = power_spectrum(r, **kw); _, pg = power_spectrum(g, **kw)
         st['ps'].append(_summary(pr, pg))
+        keep = _k_keep(_np(k), k_range)
+        st['scatter'].append(_compare_scatter(pr, pg, keep))
         e = _default_edges(r, per(pdf_bins, c), 50, (0.0005, 0.9995))
         x, dr = pixel_pdf(r, e, chunk_size); _, dg = pixel_pdf(g, e, chunk_size)
         st['pdf'].append(dict(x=_np(x), edges=e, **_summary(dr, dg)))
+        st['mom'].append(_compare_moments(r, g))
         e = _default_edges(r, per(thresholds, c), 30, (0.01, 0.99))
         vr, vg = minkowski_functionals(r, e, chunk_size), minkowski_functionals(g, e, chunk_size)
         st['mf'].append(dict(nu=_np(vr[0]), thresholds=e, **{f'V{i}': _summary(vr[i + 1], vg[i + 1]) for i in range(3)}))
         e = _default_edges(r, per(peak_thresholds, c), 25, (0.05, 0.9999))
         x, cr = peak_counts(r, e, chunk_size=chunk_size); _, cg = peak_counts(g, e, chunk_size=chunk_size)
         st['pk'].append(dict(x=_np(x), edges=e, **_summary(cr, cg)))
+        if len(tri): st['bs'].append(_compare_bispectrum(r, g, tri, box_size, field_deg, chunk_size))
     stack = lambda ds: ({key: stack([d[key] for d in ds]) for key in ds[0]} if isinstance(ds[0], dict)
                         else (ds[0] if squeeze else np.stack(ds)))
     k = _np(k)
@@ -434,6 +640,10 @@ def compare(reference, generated, box_size: float | None = None, field_deg: floa
                box_size=box_size, field_deg=field_deg, k_label=unit,
                power_spectrum=dict(k=k, **stack(st['ps'])), pixel_pdf=stack(st['pdf']), minkowski=stack(st['mf']), peaks=stack(st['pk']))
     res['power_spectrum']['ratio_std'] = res['power_spectrum']['reference']['std'] / res['power_spectrum']['reference']['mean']
+    _, n_ind, n_self = independent_modes(n, box_size, bins, log, field_deg)
+    res['spectrum_scatter'] = dict(k=k, gaussian_relative_std=1 / np.sqrt(n_ind - n_self / 2), **stack(st['scatter']))
+    res['moments'] = stack(st['mom'])
+    if len(tri): res['bispectrum'] = dict(triangles=tri, **stack(st['bs']))
     if C > 1: res['cross'] = _compare_cross(ref, gen, kw)
     res['scores'] = _scores(res, st, k, k_range)
     return res
@@ -451,10 +661,14 @@ def _compare_cross(ref, gen, kw: dict) -> dict:
     return out
 
 # %% ../nbs/03_statistics.ipynb #87e67500
+def _nanagg(v, how) -> float:
+    "`how` (np.mean, np.max, ...) of the values that are not NaN; NaN when none is."
+    a = np.asarray(v, dtype=np.float64)
+    return float(how(a[~np.isnan(a)])) if (~np.isnan(a)).any() else math.nan
+
 def _scores(res: dict, st: dict, k: np.ndarray, k_range) -> dict:
-    "Flat agreement scores (0 = identical): P(k) mean |fractional difference|, PDF total-variation distance, MF max |difference| / reference std, peaks summed |difference| / reference total."
-    keep = np.ones(len(k), bool) if k_range is None else (k >= k_range[0]) & (k <= k_range[1])
-    if not keep.any(): raise ValueError(f"k_range {k_range} contains no k bin (k from {k[0]:.3g} to {k[-1]:.3g})")
+    "Flat agreement scores: the existing per-map-scale scores, and for the distribution z, chi2/dof and p of the mean P(k), scatter, correlation, bispectrum and moment-scatter scores."
+    keep = _k_keep(k, k_range)
     def mf(s, i):
         d, sd = np.abs(s[f'V{i}']['generated']['mean'] - s[f'V{i}']['reference']['mean']), s[f'V{i}']['reference']['std']
         return float(np.max(np.where(sd > 0, d / np.where(sd > 0, sd, 1), 0.0)))
@@ -467,6 +681,19 @@ def _scores(res: dict, st: dict, k: np.ndarray, k_range) -> dict:
     if 'cross' in res:
         cr = res['cross']
         scores['cross_correlation'] = float(np.nanmax(np.abs(cr['r_generated'] - cr['r_reference'])[:, keep]))
+    nk, sc = int(keep.sum()), st['scatter']
+    pairs = ~np.eye(nk, dtype=bool)                                 # off-diagonal elements of the kept bins' correlation matrices
+    dist = dict(power_spectrum_z=[_nanagg(np.abs(s['z'][keep]), np.max) for s in sc],
+                power_spectrum_chi2=[s['chi2'] / s['dof'] if s['dof'] else 0.0 for s in sc],
+                power_spectrum_pvalue=[s['pvalue'] for s in sc],
+                power_spectrum_std=[_nanagg(np.abs(s['std_ratio'][keep] - 1), np.mean) for s in sc],
+                power_spectrum_correlation=[_nanagg(np.abs(s['generated']['correlation'] - s['reference']['correlation'])[np.ix_(keep, keep)][pairs], np.mean)
+                                            if nk > 1 else 0.0 for s in sc],
+                bispectrum=[_nanagg(np.abs(b['ratio'] - 1)[b['well_measured']], np.mean) for b in st['bs']] or [math.nan] * len(sc))
+    for key in _MOMENTS[1:]: dist[f'moments_scatter_{key}'] = [abs(m['std_ratio'][key] - 1) for m in st['mom']]
+    dist['moments_scatter'] = [_nanagg(v, np.max) for v in zip(*(dist[f'moments_scatter_{key}'] for key in _MOMENTS[1:]))]
+    for key, v in dist.items(): scores[key] = _nanagg(v, np.max if key.endswith('_z') else (np.min if key.endswith('_pvalue') else np.mean))
+    per.update(dist)
     if len(st['ps']) > 1:
         for key, v in per.items(): scores.update({f'{key}[{c}]': x for c, x in enumerate(v)})
     return scores
@@ -575,5 +802,112 @@ def plot_cross_spectra(comparison: dict):
         axs[1, p].set(xlabel=comparison['k_label'], ylabel=f'$r_{{{a}{b}}}(k)$', ylim=(-1.05, 1.05))
         axs[1, p].axhline(0, color='k', lw=0.5)
         axs[0, p].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/03_statistics.ipynb #9dd42cd6
+def _chan(d, c: int, stacked: bool):
+    "Channel c of a (nested) summary whose arrays carry a leading channel axis when `stacked`."
+    if isinstance(d, dict): return {key: _chan(v, c, stacked) for key, v in d.items()}
+    return np.asarray(d)[c] if stacked else d
+
+def _section(comparison: dict, name: str, shared: tuple = ()) -> tuple[dict, list]:
+    "A section of a comparison split into its shared entries and one dict per channel."
+    if name not in comparison: raise ValueError(f"comparison has no {name!r}: made by an older compare(), or with triangles=()")
+    d, stacked = comparison[name], comparison['channels'] is not None
+    rest = {key: v for key, v in d.items() if key not in shared}
+    return {key: d[key] for key in shared}, [_chan(rest, c, stacked) for c in range(_nch(comparison))]
+
+# %% ../nbs/03_statistics.ipynb #f4714f97
+def plot_spectrum_scatter(comparison: dict):
+    "P(k) of both sets relative to the reference mean with +-1 std bands, the std ratio generated / reference and the z-scores of the mean: returns the Figure."
+    shared, chans = _section(comparison, 'spectrum_scatter', ('k', 'gaussian_relative_std'))
+    k, g, C = shared['k'], shared['gaussian_relative_std'], len(chans)
+    ps = comparison['power_spectrum']
+    nr, ng = comparison['n_reference'], comparison['n_generated']
+    band = np.sqrt(1 / (2 * max(nr - 1, 1)) + 1 / (2 * max(ng - 1, 1)))   # std of ln(std ratio) for Gaussian per-map values
+    fig, axs = plt.subplots(3, C, figsize=(4.4 * C, 6.4), sharex='col', squeeze=False, gridspec_kw=dict(height_ratios=[2, 1.2, 1.2], hspace=0.08))
+    for c, s in enumerate(chans):
+        p = _rows(ps, c)
+        mr = p['reference']['mean']
+        top, mid, bot = axs[:, c]
+        top.fill_between(k, 1 - s['reference']['std'] / mr, 1 + s['reference']['std'] / mr, color='k', alpha=0.18, lw=0, label='reference +-1 std')
+        gm = p['generated']['mean'] / mr
+        top.plot(k, gm, color=_GEN['color'], ls='--', label='generated +-1 std')
+        top.fill_between(k, gm - s['generated']['std'] / mr, gm + s['generated']['std'] / mr, color=_GEN['color'], alpha=0.15, lw=0)
+        top.plot(k, 1 + g, 'k:', lw=0.9, label='Gaussian field'); top.plot(k, 1 - g, 'k:', lw=0.9)
+        top.set(ylabel='P / mean P$_{ref}$', title=f'channel {c}' if C > 1 else 'scatter of P(k) over maps')
+        top.legend(fontsize=7)
+        mid.fill_between(k, np.exp(-band), np.exp(band), color='k', alpha=0.15, lw=0)
+        mid.axhline(1, color='k', lw=0.8); mid.plot(k, s['std_ratio'], 'o-', ms=2.5, color=_GEN['color'])
+        mid.set(ylabel='std gen / ref', yscale='log')
+        bot.axhspan(-2, 2, color='k', alpha=0.1, lw=0); bot.axhline(0, color='k', lw=0.8)
+        bot.plot(k, s['z'], 'o-', ms=2.5, color=_GEN['color'])
+        bot.set(xlabel=comparison['k_label'], ylabel='z of mean P')
+        bot.text(0.02, 0.96, f"$\\chi^2$/dof {s['chi2'] / max(s['dof'], 1):.2f} ({s['dof']} bins), p = {s['pvalue']:.2g}",
+                 transform=bot.transAxes, fontsize=7, va='top')
+        for ax in (top, mid, bot): _logx(ax)
+    return fig
+
+# %% ../nbs/03_statistics.ipynb #13f78458
+def plot_spectrum_correlation(comparison: dict):
+    "Correlation matrices of the P(k) bins over maps, reference and generated side by side, and their difference: returns the Figure."
+    shared, chans = _section(comparison, 'spectrum_scatter', ('k', 'gaussian_relative_std'))
+    k, C = shared['k'], len(chans)
+    fig, axs = plt.subplots(C, 3, figsize=(11, 3.5 * C), squeeze=False)
+    ticks = np.unique(np.linspace(0, len(k) - 1, 5).round().astype(int))
+    for c, s in enumerate(chans):
+        mats = (s['reference']['correlation'], s['generated']['correlation'], s['generated']['correlation'] - s['reference']['correlation'])
+        for ax, m, name in zip(axs[c], mats, ('reference', 'generated', 'generated - reference')):
+            im = ax.imshow(m, cmap='RdBu_r', vmin=-1, vmax=1, origin='lower')
+            ax.set_xticks(ticks, [f'{k[i]:.2g}' for i in ticks], fontsize=7); ax.set_yticks(ticks, [f'{k[i]:.2g}' for i in ticks], fontsize=7)
+            ax.set(title=name + (f', channel {c}' if C > 1 else ''), xlabel=comparison['k_label'])
+        axs[c, 0].set_ylabel(comparison['k_label'])
+        fig.colorbar(im, ax=axs[c].tolist(), shrink=0.8, label='correlation of P(k) bins')
+    return fig
+
+# %% ../nbs/03_statistics.ipynb #d0598866
+def plot_bispectrum(comparison: dict):
+    "Bispectrum per triangle (mean +- standard error) of both sets and their ratio, filled where the reference measures it to 10%: returns the Figure."
+    shared, chans = _section(comparison, 'bispectrum', ('triangles',))
+    kf = 2 * _PI / _side(comparison['size'], comparison['box_size'], comparison['field_deg'])
+    tri, C = shared['triangles'], len(chans)
+    x = np.arange(len(tri))
+    labels = [','.join(f'{v:.3g}' for v in t) for t in tri / kf]
+    fig, axs = plt.subplots(2, C, figsize=(max(4.4, 0.55 * len(tri) + 1.5) * C, 5.2), sharex='col', squeeze=False,
+                            gridspec_kw=dict(height_ratios=[1.6, 1], hspace=0.08))
+    for c, s in enumerate(chans):
+        top, bot = axs[:, c]
+        for style, key, dx in ((_REF, 'reference', -0.1), (_GEN, 'generated', 0.1)):
+            top.errorbar(x + dx, s[key]['mean'], s[key]['error'], fmt='o', ms=3.5, capsize=2, color=style['color'], label=style['label'])
+        lin = np.nanmin(np.abs(s['reference']['mean'][s['reference']['mean'] != 0]), initial=1.0)
+        top.set_yscale('symlog', linthresh=lin)
+        top.set(ylabel='B(k1, k2, k3)', title=f'channel {c}' if C > 1 else 'bispectrum')
+        top.legend(fontsize=8)
+        good = s['well_measured']
+        bot.axhline(1, color='k', lw=0.8)
+        bot.errorbar(x, s['ratio'], s['ratio_error'], fmt='none', ecolor=_GEN['color'], capsize=2)
+        bot.plot(x[good], s['ratio'][good], 'o', color=_GEN['color'], label='reference error < 10%')
+        bot.plot(x[~good], s['ratio'][~good], 'o', mfc='none', color=_GEN['color'], label='reference error >= 10%')
+        r = s['ratio'][np.isfinite(s['ratio'])]
+        bot.set(ylabel='gen / ref', ylim=(min(0.5, np.min(r, initial=1) - 0.1), max(1.5, min(np.max(r, initial=1) + 0.1, 5))))
+        bot.set_xticks(x, labels, rotation=60, fontsize=7); bot.set_xlabel('(k1, k2, k3) / fundamental')
+        bot.legend(fontsize=7)
+    return fig
+
+# %% ../nbs/03_statistics.ipynb #9f379e18
+def plot_moments(comparison: dict):
+    "Histograms over maps of each map's rms, skewness and excess kurtosis, reference vs generated, with the ratio of their scatter: returns the Figure."
+    _, chans = _section(comparison, 'moments')
+    C = len(chans)
+    fig, axs = plt.subplots(C, 3, figsize=(11, 3.0 * C), squeeze=False)
+    for c, s in enumerate(chans):
+        for ax, key in zip(axs[c], _MOMENTS[1:]):
+            r, g = s['reference'][key], s['generated'][key]
+            edges = np.histogram_bin_edges(np.concatenate([r, g]), bins=max(5, min(30, int(np.sqrt(len(r) + len(g))))))
+            ax.hist(r, edges, density=True, color='k', alpha=0.3, label='reference')
+            ax.hist(g, edges, density=True, histtype='step', lw=1.5, color=_GEN['color'], label='generated')
+            ax.set(xlabel=f'per-map {key}', title=f"{key}: std gen / ref {s['std_ratio'][key]:.2f}" + (f', channel {c}' if C > 1 else ''))
+        axs[c, 0].set_ylabel('maps (density)'); axs[c, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig

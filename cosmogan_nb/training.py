@@ -6,7 +6,7 @@
 from __future__ import annotations
 import copy, dataclasses, io, json, math, os, pickle, platform, re, shutil, sys, time, warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
 try: import fcntl   # run-folder locks (Linux and macOS)
@@ -18,26 +18,35 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
+from torch import Tensor
 from tqdm.auto import tqdm
 
 from .data import (DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, check_allocation,
                               make_dataset, save_maps, transform_from_dict)
-from .model import Discriminator, Generator, at_least_float32, shell_power_spectrum, _UPSAMPLE, _G_CONDITIONING
+from .model import (D_CONDITIONING_MODES, G_CONDITIONING_MODES, UPSAMPLE_MODES, Discriminator, Generator, at_least_float32,
+                               shell_power_spectrum)
+from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
+                                   theta_batch, torch_device)   # training's own names too, for code that imports them from here
 from .statistics import compare
 
 # %% auto #0
-__all__ = ['PRESETS', 'CHECKPOINT_FORMAT', 'check_field_types', 'torch_device', 'TrainConfig', 'preset', 'discriminator_loss',
-           'generator_loss', 'gradient_penalty', 'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm',
-           'save_checkpoint', 'load_checkpoint', 'build_checked', 'load_generator', 'sample', 'split_indices',
-           'BatchSchedule', 'dataset_path', 'read_dataset_info', 'pixel_moments', 'spectrum_moments',
+__all__ = ['PRESETS', 'check_field_types', 'DataConfig', 'ModelConfig', 'LossConfig', 'OptimConfig', 'ScheduleConfig',
+           'EvalConfig', 'RuntimeConfig', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss',
+           'gradient_penalty', 'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'split_indices',
+           'BatchSchedule', 'dataset_path', 'read_dataset_info', 'critic_pixel_moments', 'critic_spectrum_moments',
            'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments', 'GlobalBatchNorm',
            'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'RunInUseError', 'RunLock', 'clear_run',
-           'check_maps_finite', 'TrainResult', 'read_metrics', 'train', 'plot_training']
+           'check_maps_finite', 'TrainResult', 'read_metrics', 'Callback', 'GANLearner', 'LRSchedule', 'EMA',
+           'AreaFractionTerm', 'DivergenceGuard', 'TimeLimit', 'MetricsLog', 'ProgressBar', 'Threads',
+           'HeldOutEvaluation', 'Checkpointing', 'Distributed', 'Compile', 'train', 'plot_training']
 
-# %% ../nbs/02_training.ipynb #e9908a7b
+# %% ../nbs/02_training.ipynb #c9f771e3
+_LOSSES = ('bce', 'hinge', 'wgan-gp')
+_SCORES = ('power_spectrum', 'pixel_pdf', 'minkowski', 'minkowski_V0', 'minkowski_V1', 'minkowski_V2', 'peaks', 'cross_correlation')
 _TYPE_WORDS = {'int': 'an integer', 'float': 'a number', 'bool': 'true or false', 'str': 'a string'}
 
-def check_field_types(config) -> None:
+def check_field_types(config, prefix: str = '') -> None:
     "Each field of a config dataclass holds a value of its annotated type ('float | None' also admits None); a one-line error otherwise."
     for f in fields(config):
         v, t = getattr(config, f.name), f.type if isinstance(f.type, str) else getattr(f.type, '__name__', None) or str(f.type)
@@ -45,29 +54,19 @@ def check_field_types(config) -> None:
         if base not in _TYPE_WORDS or (v is None and optional): continue
         ok = isinstance(v, bool) if base == 'bool' else isinstance(v, {'int': int, 'float': (int, float), 'str': str}[base]) and not isinstance(v, bool)
         if ok and base == 'float': ok = math.isfinite(v)
-        if not ok: raise ValueError(f"{f.name} must be {_TYPE_WORDS[base]}{' or null' if optional else ''}, got {v!r}")
+        if not ok: raise ValueError(f"{prefix}{f.name} must be {_TYPE_WORDS[base]}{' or null' if optional else ''}, got {v!r}")
 
-def torch_device(name: str, local_rank: int = 0, check_available: bool = True) -> torch.device:
-    "The torch device of a `device` setting ('auto', 'cpu', 'cuda', 'cuda:N', 'mps'); a clear error for a bad name or, if `check_available`, a missing device."
-    if name == 'auto': return torch.device('cuda', local_rank) if torch.cuda.is_available() else torch.device('cpu')
-    try: d = torch.device(name)
-    except (RuntimeError, TypeError): d = None
-    if d is None or d.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}")
-    if not check_available: return d
-    if d.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device={name!r} but MPS is not available")
-    if d.type == 'cuda':
-        if not torch.cuda.is_available(): raise ValueError(f"device={name!r} but CUDA is not available")
-        if d.index is None: d = torch.device('cuda', local_rank)
-    return d
+def _check_range(config, names, ok, what: str, prefix: str):
+    "Refuse the first of `names` whose value (when not None) fails `ok`."
+    for k in names:
+        v = getattr(config, k)
+        if v is not None and not ok(v): raise ValueError(f"{prefix}{k} must be {what}, got {v!r}")
 
-# %% ../nbs/02_training.ipynb #ed50c3d8
-_LOSSES = ('bce', 'hinge', 'wgan-gp')
-_SCORES = ('power_spectrum', 'pixel_pdf', 'minkowski', 'minkowski_V0', 'minkowski_V1', 'minkowski_V2', 'peaks', 'cross_correlation')
-
+# %% ../nbs/02_training.ipynb #9d583971
 @dataclass
-class TrainConfig:
-    "A GAN training run: data, model, loss, optimiser, schedule, monitoring and speed settings (plain data)."
-    data: str = 'wl'                  # built-in dataset ('wl', 'cw', 'hydro') or path of an HDF5 dataset file
+class DataConfig:
+    "The training data."
+    source: str = 'wl'                # built-in dataset ('wl', 'cw', 'hydro') or path of an HDF5 dataset file
     n_maps: int | None = None         # maps to generate for a built-in dataset (None: its default)
     size: int = 256                   # map side in pixels
     channels: int = 1                 # fields per map
@@ -75,38 +74,106 @@ class TrainConfig:
     holdout: float = 0.1              # fraction of the maps held out for monitoring (never trained on)
     conditional: bool = False         # condition G and D on the dataset's parameters
     transform_a: float | None = None  # a of s = 2x/(x+a) - 1, replacing the dataset file's transform (needed if it stores none)
+    def __post_init__(self):
+        check_field_types(self, 'data.')
+        _check_range(self, ('size', 'channels', 'n_maps'), lambda v: v >= 1, 'a positive integer', 'data.')
+        _check_range(self, ('data_seed',), lambda v: v >= 0, 'a non-negative integer', 'data.')
+        _check_range(self, ('holdout',), lambda v: 0 <= v < 1, 'a fraction in [0, 1)', 'data.')
+        _check_range(self, ('transform_a',), lambda v: v > 0, 'positive', 'data.')
+
+@dataclass
+class ModelConfig:
+    "The generator and the discriminator (see `01_model`)."
     latent_dim: int = 64
     width: float = 1.0                # channel-width multiplier of G and D (1.0 = the paper)
-    spectral_norm: bool = False       # spectral normalisation in D
-    d_pixel_quantiles: int = 0        # pixel quantiles per channel that D's one-point critic sees (0: the paper's D)
-    d_spectrum_critic: bool = False   # D also judges each map's power spectrum, in the shells |k| = 1..size/2 (up to the Nyquist frequency)
-    d_spectrum_bound: float = 1.0     # the spectrum critic's term lies within +-this (1: the hinge margin)
+    base_size: int | None = None      # the networks' smallest grid (None: 16 from size 256 up, size/16 below)
     g_upsample: str = 'transpose'     # G's upsampling: 'transpose' (the paper's 5x5 stride-2) or 'nearest' (resize + 3x3 conv)
     g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
+    d_spectral_norm: bool = False     # spectral normalisation in D
+    d_batch_norm: bool = True         # BatchNorm in D's inner blocks (the paper)
+    d_conditioning: str = 'both'      # where a conditional D sees theta: 'channels' (extra input channels), 'projection' or 'both'
+    d_negative_slope: float = 0.2     # D's LeakyReLU slope
+    d_pixel_quantiles: int = 0        # pixel quantiles per channel that D's one-point critic sees (0: the paper's D)
+    d_spectrum_critic: bool = False   # D also judges each map's power spectrum, in the shells |k| = 1..size/2
+    d_spectrum_bound: float = 1.0     # the spectrum critic's term lies within +-this (1: the hinge margin)
+    def __post_init__(self):
+        check_field_types(self, 'model.')
+        for k, allowed in (('g_upsample', UPSAMPLE_MODES), ('g_conditioning', G_CONDITIONING_MODES), ('d_conditioning', D_CONDITIONING_MODES)):
+            if getattr(self, k) not in allowed: raise ValueError(f"model.{k} must be one of {allowed}, got {getattr(self, k)!r}")
+        _check_range(self, ('latent_dim', 'base_size'), lambda v: v >= 1, 'a positive integer', 'model.')
+        _check_range(self, ('d_pixel_quantiles',), lambda v: v >= 0, 'a non-negative integer', 'model.')
+        _check_range(self, ('width', 'd_spectrum_bound'), lambda v: v > 0, 'positive', 'model.')
+        _check_range(self, ('d_negative_slope',), lambda v: 0 <= v < 1, 'in [0, 1)', 'model.')
+
+# %% ../nbs/02_training.ipynb #72bbd3d9
+@dataclass
+class LossConfig:
+    "The adversarial loss and the generator's extra terms."
+    kind: str = 'bce'                 # 'bce' (non-saturating), 'hinge' or 'wgan-gp'
+    label_swap: float = 0.01          # probability per batch of swapping real and fake labels in the D loss (not under wgan-gp)
+    gp_weight: float = 10.0           # WGAN-GP gradient-penalty weight (wgan-gp only)
     g_area_weight: float = 0.0        # weight of the area-fraction matching term in G's loss (`area_fraction_loss`; 0: off, the paper)
     g_area_thresholds: int = 16       # thresholds of that term
     g_area_start: float = 0.0         # fraction of max_steps after which that term is on (0: from the start)
-    loss: str = 'bce'                 # 'bce' (non-saturating), 'hinge' or 'wgan-gp'
+    def __post_init__(self):
+        check_field_types(self, 'loss.')
+        if self.kind not in _LOSSES: raise ValueError(f"loss.kind must be one of {_LOSSES}, got {self.kind!r}")
+        _check_range(self, ('g_area_thresholds',), lambda v: v >= 1, 'a positive integer', 'loss.')
+        _check_range(self, ('gp_weight', 'g_area_weight'), lambda v: v >= 0, '>= 0', 'loss.')
+        _check_range(self, ('label_swap', 'g_area_start'), lambda v: 0 <= v <= 1, 'a fraction in [0, 1]', 'loss.')
+
+@dataclass
+class OptimConfig:
+    "Adam for both networks, and the batches."
     lr_g: float = 2e-4
     lr_d: float = 2e-4
-    lr_decay_start: float = 1.0       # fraction of max_steps after which both learning rates fall linearly to 0 at max_steps (1: constant)
     beta1: float = 0.5
     beta2: float = 0.999
     adam_eps: float = 1e-8
     batch_size: int = 64              # global batch (split over processes under DDP)
     n_critic: int = 1                 # D steps per G step
-    label_swap: float = 0.01          # probability per batch of swapping real and fake labels in the D loss
-    gp_weight: float = 10.0           # WGAN-GP gradient-penalty weight
-    ema: float = 0.0                  # decay of the generator's exponential moving average (0: off)
+    def __post_init__(self):
+        check_field_types(self, 'optim.')
+        _check_range(self, ('lr_g', 'lr_d', 'adam_eps'), lambda v: v > 0, 'positive', 'optim.')
+        _check_range(self, ('beta1', 'beta2'), lambda v: 0 <= v < 1, 'in [0, 1)', 'optim.')
+        _check_range(self, ('batch_size', 'n_critic'), lambda v: v >= 1, 'a positive integer', 'optim.')
+
+@dataclass
+class ScheduleConfig:
+    "How long the run is, and what changes along it."
     max_steps: int = 20000            # generator steps
     minutes: float | None = None      # wall-clock limit (None: none)
-    seed: int = 0
+    lr_decay_start: float = 1.0       # fraction of max_steps after which both learning rates fall linearly to 0 at max_steps (1: constant)
+    ema: float = 0.0                  # decay of the generator's exponential moving average (0: off)
+    def __post_init__(self):
+        check_field_types(self, 'schedule.')
+        _check_range(self, ('max_steps',), lambda v: v >= 1, 'a positive integer', 'schedule.')
+        _check_range(self, ('minutes',), lambda v: v > 0, 'positive', 'schedule.')
+        _check_range(self, ('lr_decay_start',), lambda v: 0 <= v <= 1, 'a fraction in [0, 1]', 'schedule.')
+        _check_range(self, ('ema',), lambda v: 0 <= v < 1, 'a decay in [0, 1)', 'schedule.')
+
+# %% ../nbs/02_training.ipynb #13d6da7d
+@dataclass
+class EvalConfig:
+    "Monitoring against held-out maps, logging and checkpoints."
     log_every: int = 50
     eval_every: int = 1000            # steps between held-out evaluations (0: never)
     eval_maps: int = 256              # generated and held-out maps per evaluation
     bn_batches: int = 32              # batches of 64 latents that re-estimate the EMA generator's BatchNorm statistics before each evaluation
     select_by: str = 'power_spectrum+pixel_pdf'  # compare() scores summed into the best-checkpoint score ('name' or 'name/x' terms)
     checkpoint_every: int = 1000
+    max_loss: float | None = 1e6      # a loss beyond this (finite but absurd) stops the run as diverged (None: only non-finite losses do)
+    def __post_init__(self):
+        check_field_types(self, 'evaluation.')
+        _check_range(self, ('log_every', 'eval_maps', 'bn_batches', 'checkpoint_every'), lambda v: v >= 1, 'a positive integer', 'evaluation.')
+        _check_range(self, ('eval_every',), lambda v: v >= 0, 'a non-negative integer', 'evaluation.')
+        _check_range(self, ('max_loss',), lambda v: v > 0, 'positive', 'evaluation.')
+        bad = [t.partition('/')[0] for t in self.select_by.replace(' ', '').split('+') if t.partition('/')[0] not in _SCORES]
+        if bad: raise ValueError(f"evaluation.select_by may sum {_SCORES}, got unknown {bad}")
+
+@dataclass
+class RuntimeConfig:
+    "Where and how fast the run goes; none of these changes what it computes (beyond float rounding)."
     device: str = 'auto'              # 'auto', 'cpu', 'cuda', 'cuda:1', ...
     amp: bool = True                  # bf16 autocast (CUDA only)
     channels_last: bool = True        # channels-last memory format (CUDA only)
@@ -115,54 +182,97 @@ class TrainConfig:
     in_memory: bool | None = None     # hold the dataset in memory (None: when under 8 GB)
     num_workers: int = 2              # DataLoader workers when streaming from disk
     threads: int | None = None        # torch CPU threads during training (None: torch's setting; 1 avoids OpenMP spin-waiting on busy machines)
-    max_loss: float | None = 1e6      # a loss beyond this (finite but absurd) stops the run as diverged (None: only non-finite losses do)
+    def __post_init__(self):
+        check_field_types(self, 'runtime.')
+        _check_range(self, ('threads',), lambda v: v >= 1, 'a positive integer', 'runtime.')
+        _check_range(self, ('num_workers',), lambda v: v >= 0, 'a non-negative integer', 'runtime.')
+        torch_device(self.device, check_available=False)
+
+# %% ../nbs/02_training.ipynb #ab0c8806
+def _check_dependent(c: 'TrainConfig') -> None:
+    "Warn about an option changed from its default where the option it depends on is off, so that it does nothing."
+    rules = [('loss.g_area_start', c.loss.g_area_weight > 0, 'loss.g_area_weight is 0 (the area term is off)'),
+             ('loss.g_area_thresholds', c.loss.g_area_weight > 0, 'loss.g_area_weight is 0 (the area term is off)'),
+             ('loss.gp_weight', c.loss.kind == 'wgan-gp', "loss.kind is not 'wgan-gp'"),
+             ('loss.label_swap', c.loss.kind != 'wgan-gp' or c.loss.label_swap == 0, "loss.kind is 'wgan-gp', which swaps no labels"),
+             ('model.d_spectrum_bound', c.model.d_spectrum_critic, 'model.d_spectrum_critic is off'),
+             ('evaluation.bn_batches', c.schedule.ema > 0, 'schedule.ema is 0 (there is no moving-average generator to recalibrate)')]
+    flat = c.flat()
+    defaults = {f'{g}.{f.name}': f.default for g, cls in _GROUPS.items() for f in fields(cls)}
+    for name, ok, why in rules:
+        if not ok and flat[name] != defaults[name]: warnings.warn(f"{name} = {flat[name]!r} does nothing because {why}")
+
+# %% ../nbs/02_training.ipynb #9b212ab4
+_GROUPS = dict(data=DataConfig, model=ModelConfig, loss=LossConfig, optim=OptimConfig, schedule=ScheduleConfig, evaluation=EvalConfig,
+               runtime=RuntimeConfig)
+_OLD_NAMES = {'data': 'data.source', 'loss': 'loss.kind', 'spectral_norm': 'model.d_spectral_norm'}   # flat configs before the groups
+
+def _dotted_names() -> dict:
+    "Every settable name -> its dotted path: 'group.field', the field's own name, and the old flat names."
+    out = {'seed': 'seed'}
+    for g, cls in _GROUPS.items():
+        for f in fields(cls): out[f'{g}.{f.name}'] = out[f.name] = f'{g}.{f.name}'
+    return {**out, **_OLD_NAMES}
+
+@dataclass
+class TrainConfig:
+    "A GAN training run: its seed and one plain dataclass per concern (data, model, loss, optim, schedule, evaluation, runtime)."
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    evaluation: EvalConfig = field(default_factory=EvalConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
     def __post_init__(self):
         check_field_types(self)
-        for k, allowed in (('loss', _LOSSES), ('g_upsample', _UPSAMPLE), ('g_conditioning', _G_CONDITIONING)):
-            if getattr(self, k) not in allowed: raise ValueError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
-        for k in ('size', 'channels', 'latent_dim', 'batch_size', 'n_critic', 'max_steps', 'log_every', 'eval_maps', 'bn_batches',
-                  'checkpoint_every', 'g_area_thresholds', 'n_maps', 'threads'):
-            if getattr(self, k) is not None and getattr(self, k) < 1: raise ValueError(f"{k} must be a positive integer, got {getattr(self, k)!r}")
-        for k in ('d_pixel_quantiles', 'eval_every', 'num_workers', 'data_seed', 'seed'):
-            if getattr(self, k) < 0: raise ValueError(f"{k} must be a non-negative integer, got {getattr(self, k)!r}")
-        for k in ('lr_g', 'lr_d', 'width', 'd_spectrum_bound', 'adam_eps', 'minutes', 'transform_a', 'max_loss'):
-            if getattr(self, k) is not None and not getattr(self, k) > 0: raise ValueError(f"{k} must be positive, got {getattr(self, k)!r}")
-        for k in ('g_area_weight', 'gp_weight'):
-            if not getattr(self, k) >= 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)!r}")
-        for k in ('g_area_start', 'lr_decay_start', 'label_swap'):
-            if not 0 <= getattr(self, k) <= 1: raise ValueError(f"{k} must be a fraction in [0, 1], got {getattr(self, k)!r}")
-        for k in ('ema', 'holdout', 'beta1', 'beta2'):
-            if not 0 <= getattr(self, k) < 1: raise ValueError(f"{k} must be in [0, 1), got {getattr(self, k)!r}")
-        torch_device(self.device, check_available=False)
-        bad = [t.partition('/')[0] for t in self.select_by.replace(' ', '').split('+') if t.partition('/')[0] not in _SCORES]
-        if bad: raise ValueError(f"select_by may sum {_SCORES}, got unknown {bad}")
+        if self.seed < 0: raise ValueError(f"seed must be a non-negative integer, got {self.seed}")
+        for g, cls in _GROUPS.items():
+            if not isinstance(getattr(self, g), cls): raise TypeError(f"{g} must be a {cls.__name__}, got {type(getattr(self, g)).__name__}")
+        _check_dependent(self)
 
     def to_dict(self) -> dict: return asdict(self)
+    def flat(self) -> dict:
+        "{dotted name: value} of every field."
+        return {'seed': self.seed, **{f'{g}.{k}': v for g in _GROUPS for k, v in asdict(getattr(self, g)).items()}}
+
+    def replace(self, **changes) -> 'TrainConfig':
+        "A copy with fields changed by dotted name (`**{'optim.lr_g': 1e-4}`) or by their own name (`lr_g=1e-4`)."
+        names, flat = _dotted_names(), self.flat()
+        bad = sorted(k for k in changes if k not in names)
+        if bad: raise KeyError(f"unknown TrainConfig key(s) {bad}; valid keys: {sorted(k for k in names if '.' in k or k == 'seed')}")
+        flat.update({names[k]: v for k, v in changes.items()})
+        groups = {g: cls(**{k.split('.', 1)[1]: v for k, v in flat.items() if k.startswith(g + '.')}) for g, cls in _GROUPS.items()}
+        return TrainConfig(seed=flat['seed'], **groups)
 
     @classmethod
     def from_dict(cls, d: dict) -> 'TrainConfig':
-        "Build from a plain dict, refusing unknown keys."
-        names = {f.name for f in fields(cls)}
-        bad = sorted(set(d) - names)
-        if bad: raise KeyError(f"unknown TrainConfig key(s) {bad}; valid keys: {sorted(names)}")
-        return cls(**d)
+        "Build from a plain dict: the nested layout of `to_dict`, dotted or own names, or the flat layout of older runs (migrated)."
+        if not isinstance(d, dict): raise TypeError(f"a TrainConfig is built from a dict, got {type(d).__name__}")
+        flat = {}
+        for k, v in d.items():
+            if k in _GROUPS and isinstance(v, dict): flat.update({f'{k}.{kk}': vv for kk, vv in v.items()})
+            else: flat[k] = v
+        return cls().replace(**flat)
 
 # %% ../nbs/02_training.ipynb #63b15f00
-PRESETS = {
-    'quick': TrainConfig(data='wl', n_maps=3000, holdout=0.2, size=64, width=0.125, batch_size=32, loss='hinge', spectral_norm=True,
-                         d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5, g_area_weight=0.03, g_area_start=0.5, g_upsample='nearest', g_conditioning='batchnorm',
-                         lr_g=1e-4, lr_d=4e-4, lr_decay_start=0.5, ema=0.999, max_steps=6000, minutes=13.0, log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200,
-                         select_by='power_spectrum+pixel_pdf+minkowski/10'),
-    'wl': TrainConfig(data='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
-    'cw': TrainConfig(data='cw', n_maps=5000, lr_g=3e-5, lr_d=3e-5, max_steps=60000, eval_every=1000, checkpoint_every=1000),
-    'illustris': TrainConfig(data='hydro', channels=3, lr_g=2e-4, lr_d=2e-4, max_steps=60000, eval_every=1000, checkpoint_every=1000),
-}
+_QUICK = dict(source='wl', n_maps=3000, holdout=0.2, size=64,
+              width=0.125, g_upsample='nearest', g_conditioning='batchnorm', d_spectral_norm=True, d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5,
+              kind='hinge', g_area_weight=0.03, g_area_start=0.5, lr_g=1e-4, lr_d=4e-4, batch_size=32,
+              max_steps=6000, minutes=13.0, lr_decay_start=0.5, ema=0.999,
+              log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200, select_by='power_spectrum+pixel_pdf+minkowski/10')
+_PAPER = dict(max_steps=60000, eval_every=1000, checkpoint_every=1000)
+PRESETS = {'quick': TrainConfig().replace(**_QUICK),
+           'wl': TrainConfig().replace(source='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, **_PAPER),
+           'cw': TrainConfig().replace(source='cw', n_maps=5000, lr_g=3e-5, lr_d=3e-5, **_PAPER),
+           'illustris': TrainConfig().replace(source='hydro', channels=3, lr_g=2e-4, lr_d=2e-4, **_PAPER)}
 
 def preset(name: str, **overrides) -> TrainConfig:
-    "The preset `name` with fields replaced by `overrides`."
+    "The preset `name` with fields replaced by `overrides` (dotted or own names, as `TrainConfig.replace`)."
     if name not in PRESETS: raise KeyError(f"unknown preset {name!r}; presets: {sorted(PRESETS)}")
-    return TrainConfig.from_dict({**PRESETS[name].to_dict(), **overrides})
+    return PRESETS[name].replace(**overrides)
 
 # %% ../nbs/02_training.ipynb #5c8cf19b
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, loss: str = 'bce', swap: bool = False) -> torch.Tensor:
@@ -226,105 +336,6 @@ def recalibrate_batchnorm(G: nn.Module, n_batches: int = 8, batch_size: int = 64
     for m, mo in zip(bns, mom): m.momentum = mo
     return G.eval()
 
-# %% ../nbs/02_training.ipynb #0addcce9
-CHECKPOINT_FORMAT = 'cosmogan_nb.training/1'
-
-def save_checkpoint(obj: dict, path) -> Path:
-    "Write `obj` atomically to `path` with `torch.save` (temporary file + `os.replace`); a failed write is a one-line `WriteError`."
-    buf = io.BytesIO(); torch.save(obj, buf)   # in memory first: torch's writer hides the file system's error (a full disk) behind its own
-    return atomic_write_bytes(path, buf.getbuffer())
-
-def _first_line(e: BaseException) -> str: return (str(e).splitlines() or [type(e).__name__])[0][:200]
-
-def load_checkpoint(path, map_location='cpu', need: tuple = ()) -> dict:
-    "Load a checkpoint with `weights_only=True`; pickled code, empty, corrupt or foreign files, and missing `need` entries raise a clear `ValueError`."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
-    if path.stat().st_size == 0: raise ValueError(f"{str(path)!r} is empty (0 bytes), not a checkpoint")
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        m = re.search(r'unsupported global:?\s+(?:GLOBAL\s+)?(\S+)', str(e), re.I)
-        if m: raise ValueError(f"refusing to load {str(path)!r}: it contains pickled Python objects ({m.group(1)}), which weights_only loading does not "
-                               f"execute; only checkpoints of tensors and plain data are accepted") from None
-        raise ValueError(f"{str(path)!r} is not a readable checkpoint (corrupt or truncated, or another kind of file): {_first_line(e)}") from None
-    except Exception as e:
-        raise ValueError(f"{str(path)!r} is not a readable checkpoint (corrupt or truncated, or another kind of file): {_first_line(e)}") from None
-    if not isinstance(ck, dict): raise ValueError(f"{str(path)!r} holds a {type(ck).__name__}, not a checkpoint dict")
-    missing = [k for k in need if not isinstance(ck.get(k), dict)]
-    if missing: raise ValueError(f"{str(path)!r} has no {missing} entry (it holds {sorted(ck)}): "
-                                 f"{'a training checkpoint (checkpoint.pt) is needed' if 'discriminator' in missing else 'not a cosmogan_nb checkpoint'}")
-    return ck
-
-def build_checked(cls, config: dict, state_dict: dict, path, what: str):
-    "`cls(**config)` with `state_dict` loaded, after checking on the meta device (no memory) that the two agree; a clear error if they do not."
-    try:
-        with torch.device('meta'): m = cls(**config)
-    except (TypeError, ValueError) as e: raise ValueError(f"{str(path)!r}: the {what}'s config is invalid: {e}") from None
-    want = {k: tuple(v.shape) for k, v in m.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in state_dict.items() if torch.is_tensor(v)}
-    if want != got:
-        bad = sorted(set(want) ^ set(got)) + [k for k in want if k in got and want[k] != got[k]]
-        raise ValueError(f"{str(path)!r}: the {what}'s weights do not match its config ({len(bad)} tensors differ, e.g. {bad[:3]})")
-    model = cls(**config)
-    model.load_state_dict(state_dict)
-    return model
-
-# %% ../nbs/02_training.ipynb #ef4b8569
-def load_generator(path, map_location='cpu', ema: bool = True) -> Generator:
-    "Generator from a checkpoint (EMA weights when present and `ema`), in eval mode, with `.transform`, `.param_names`, `.step`."
-    ck = load_checkpoint(path, map_location)
-    if isinstance(ck.get('generator'), dict): g = ck['generator']
-    elif ck.get('kind') == 'Generator': g = ck
-    else: raise ValueError(f"{str(path)!r} holds no generator (keys: {sorted(ck)}): not a cosmogan_nb checkpoint or generator file")
-    if not isinstance(g.get('config'), dict) or not isinstance(g.get('state_dict'), dict):
-        raise ValueError(f"{str(path)!r}: the generator entry needs a 'config' and a 'state_dict', it holds {sorted(g)}")
-    sd = ck['ema'] if ema and isinstance(ck.get('ema'), dict) else g['state_dict']
-    G = build_checked(Generator, g['config'], sd, path, 'generator')
-    meta = ck.get('data') or {}
-    try: G.transform = transform_from_dict(meta.get('transform'))
-    except (TypeError, ValueError, KeyError) as e: raise ValueError(f"{str(path)!r}: its data transform is invalid: {e}") from None
-    G.param_names = list(meta.get('param_names') or [])
-    G.step = ck.get('step')
-    return G.to(map_location).eval()
-
-# %% ../nbs/02_training.ipynb #2bf2d928
-def _theta_batch(G, theta, n: int) -> torch.Tensor | None:
-    "theta as an (n, P) float tensor: from a dict by parameter name, a (P,) vector or an (n, P) array."
-    P = getattr(G, 'n_params', 0)
-    if theta is None:
-        if P: raise ValueError(f"this generator is conditional on {P} parameter(s) {getattr(G, 'param_names', [])}: pass theta")
-        return None
-    if not P: raise ValueError("theta was given but this generator is not conditional (n_params = 0)")
-    if isinstance(theta, dict):
-        names = list(getattr(G, 'param_names', []))
-        missing = [k for k in names if k not in theta]; extra = [k for k in theta if k not in names]
-        if missing or extra or not names: raise KeyError(f"theta must give exactly the parameters {names}; missing {missing}, unknown {extra}")
-        theta = [float(theta[k]) for k in names]
-    t = torch.as_tensor(np.asarray(theta, np.float32))
-    if t.dim() == 1: t = t.expand(n, -1)
-    if tuple(t.shape) != (n, P): raise ValueError(f"theta must have shape ({P},) or ({n}, {P}), got {tuple(t.shape)}")
-    return t.contiguous()
-
-@torch.no_grad()
-def sample(G: nn.Module, n: int, theta=None, batch_size: int = 64, seed: int | None = None, physical: bool = True, progress: bool = False) -> np.ndarray:
-    "`n` maps from `G` as float32 (n, C, H, W): physical units through `G.transform` when `physical`, else the network's [-1, 1] units."
-    if n < 1 or batch_size < 1: raise ValueError(f"n and batch_size must be positive, got n={n}, batch_size={batch_size}")
-    check_allocation(4 * n * G.channels * G.size ** 2, f"{n} maps of {G.channels}x{G.size}x{G.size} pixels")
-    T = getattr(G, 'transform', None)
-    if physical and T is None: raise ValueError("G has no .transform (load it with load_generator) : pass physical=False for network units")
-    th = _theta_batch(G, theta, n)
-    dev = next(G.parameters()).device
-    z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed) if seed is not None else None)
-    was_training = G.training; G.eval()
-    out = np.empty((n, G.channels, G.size, G.size), np.float32)
-    for i in tqdm(range(0, n, batch_size), disable=not progress, desc='sampling'):
-        zb = z[i:i + batch_size].to(dev)
-        x = G(zb) if th is None else G(zb, th[i:i + batch_size].to(dev))
-        out[i:i + len(zb)] = x.float().cpu().numpy()
-    G.train(was_training)
-    if physical: out = np.asarray(T.inverse(np.clip(out, -1.0, 1.0 - 1e-6)), dtype=np.float32)
-    return out
-
 # %% ../nbs/02_training.ipynb #cfb35507
 def _seed(*ints: int) -> int:
     "A 63-bit seed mixed from integers (stable across processes and Python versions)."
@@ -359,31 +370,31 @@ def _built_with(path) -> dict | None:
     except (OSError, KeyError, ValueError, TypeError): return None
 
 def dataset_path(config: TrainConfig, out, progress: bool = True) -> Path:
-    "The run's dataset file: `config.data` if it is a file, else the built-in dataset in `out/dataset.h5`, made again when its settings change."
-    if config.data not in DATASET_PRESETS:
-        p = Path(config.data).expanduser()
+    "The run's dataset file: `config.data.source` if it is a file, else the built-in dataset in `out/dataset.h5`, made again when its settings change."
+    if config.data.source not in DATASET_PRESETS:
+        p = Path(config.data.source).expanduser()
         if not p.is_file(): raise FileNotFoundError(f"dataset file {str(p)!r} (config data) does not exist; data must be a file or one of {sorted(DATASET_PRESETS)}")
         return p
     path = Path(out) / 'dataset.h5'
-    want = dict(data=config.data, n_maps=config.n_maps or DATASET_PRESETS[config.data]['n_maps'], size=config.size, data_seed=config.data_seed)
+    want = dict(data=config.data.source, n_maps=config.data.n_maps or DATASET_PRESETS[config.data.source]['n_maps'], size=config.data.size, data_seed=config.data.data_seed)
     have = _built_with(path)
     if have != want:
         if have is not None: warnings.warn(f"{str(path)!r} was made with {have}; making it again with {want}")
-        make_dataset(config.data, path, n_maps=config.n_maps, size=config.size, seed=config.data_seed, progress=progress)
+        make_dataset(config.data.source, path, n_maps=config.data.n_maps, size=config.data.size, seed=config.data.data_seed, progress=progress)
     return path
 
 def read_dataset_info(path, config: TrainConfig) -> dict:
     "Shape, parameters, parameter names and transform of a dataset file (its layout checked by `MapDataset`), checked against `config`."
-    ds = MapDataset(path, transform='file' if config.transform_a is None else None)
+    ds = MapDataset(path, transform='file' if config.data.transform_a is None else None)
     shape = (ds.n_total, ds.channels, ds.size, ds.size)
-    if shape[1:] != (config.channels, config.size, config.size):
+    if shape[1:] != (config.data.channels, config.data.size, config.data.size):
         raise ValueError(f"dataset {str(path)!r} holds maps of shape (C, H, W) = {shape[1:]} but the config expects "
-                         f"channels={config.channels}, size={config.size}: set channels/size to match or use another dataset")
-    transform = ds.transform if config.transform_a is None else CosmoganTransform(config.transform_a)
+                         f"channels={config.data.channels}, size={config.data.size}: set channels/size to match or use another dataset")
+    transform = ds.transform if config.data.transform_a is None else CosmoganTransform(config.data.transform_a)
     if transform is None: raise ValueError(f"dataset {str(path)!r} stores no transform: set transform_a (a of s = 2x/(x+a) - 1) in the config")
     params, names = ds.params, list(ds.param_names)
     if len(names) != params.shape[1]: names = [f'p{i}' for i in range(params.shape[1])]
-    if config.conditional and params.shape[1] == 0: raise ValueError(f"conditional=True but dataset {str(path)!r} has no parameters")
+    if config.data.conditional and params.shape[1] == 0: raise ValueError(f"conditional=True but dataset {str(path)!r} has no parameters")
     ranges = None
     if params.size:
         lo, hi = params.min(0), params.max(0)
@@ -407,14 +418,14 @@ def _mean_std(n: int, s1: np.ndarray, s2: np.ndarray) -> tuple[list, list]:
     mean = s1 / n
     return mean.tolist(), np.sqrt(np.maximum(s2 / n - mean ** 2, 1e-24)).tolist()
 
-def pixel_moments(path, indices, transform, n_max: int = 256, chunk: int = 64) -> tuple[list, list]:
+def critic_pixel_moments(path, indices, transform, n_max: int = 256, chunk: int = 64) -> tuple[list, list]:
     "Per-channel mean and standard deviation of the transformed pixels of up to `n_max` maps of `indices` (evenly spread)."
     n = s1 = s2 = 0
     for x in _transformed_chunks(path, indices, transform, n_max, chunk):
         n, s1, s2 = n + x[:, 0].size, s1 + x.sum((0, 2, 3)), s2 + (x ** 2).sum((0, 2, 3))
     return _mean_std(n, s1, s2)
 
-def spectrum_moments(path, indices, transform, n_bins: int, n_max: int = 256, chunk: int = 64) -> tuple[list, list]:
+def critic_spectrum_moments(path, indices, transform, n_bins: int, n_max: int = 256, chunk: int = 64) -> tuple[list, list]:
     "Mean and standard deviation over up to `n_max` maps of `indices` of the log power in shells 1..n_bins, flattened per channel and shell."
     n = s1 = s2 = 0
     for x in _transformed_chunks(path, indices, transform, n_max, chunk):
@@ -647,17 +658,18 @@ def check_maps_finite(path, transform, chunk: int = 256) -> None:
                 bad = ~np.isfinite(np.asarray(x).reshape(len(m), -1)).all(1)
                 if bad.any(): raise ValueError(f"{str(path)!r}: map {s + int(np.argmax(bad))} {what}; fix or remove it before training")
 
-def _divergence(vals: list, steps: tuple, max_loss: float | None, kept: str) -> str | None:
-    "Why the mean losses `vals` (D, G, area term) of `steps` mean the run diverged, or None."
-    bad = [(n, v) for n, v in zip(('D loss', 'G loss', 'area term'), vals) if not math.isfinite(v) or (max_loss is not None and abs(v) > max_loss)]
+def _divergence(losses: dict, steps: tuple, max_loss: float | None, kept: str) -> str | None:
+    "Why the mean `losses` ({label: value}) of `steps` mean the run diverged, or None."
+    bad = [(n, v) for n, v in losses.items() if not math.isfinite(v) or (max_loss is not None and abs(v) > max_loss)]
     if not bad: return None
     what = ', '.join(f"{n} = {v:.4g}" + ('' if math.isfinite(v) else ' (non-finite)') for n, v in bad)
     return (f"training diverged in steps {steps[0]}-{steps[1]}: mean {what}" + (f" (max_loss = {max_loss:g})" if all(map(math.isfinite, (v for _, v in bad))) else '')
             + f"; {kept}. Lower lr_g / lr_d, or try loss='hinge'")
 
 # %% ../nbs/02_training.ipynb #cab4897c
-_RESUMABLE = ('max_steps', 'minutes', 'device', 'num_workers', 'threads', 'compile', 'in_memory', 'log_every', 'eval_every', 'eval_maps', 'bn_batches',
-              'checkpoint_every', 'max_loss')
+def _resumable(name: str) -> bool:
+    "May this field change when a run is resumed? Where it runs, how it is watched and how long it goes on; not what it computes."
+    return (name.startswith(('runtime.', 'evaluation.')) and name != 'evaluation.select_by') or name in ('schedule.max_steps', 'schedule.minutes')
 
 @dataclass
 class TrainResult:
@@ -676,11 +688,12 @@ class TrainResult:
 
 def _check_resumable(old: dict, new: TrainConfig, path) -> None:
     "Refuse to resume `path` (config `old`) with a config that changes the training trajectory."
-    new = new.to_dict()
-    diff = {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if k not in _RESUMABLE and old.get(k) != new.get(k)}
+    old, new = TrainConfig.from_dict(old).flat(), new.flat()   # an older run's flat config is migrated first
+    diff = {k: (old[k], new[k]) for k in new if not _resumable(k) and old[k] != new[k]}
     if diff:
         raise ValueError(f"cannot resume {str(path)!r} with a different config; differing keys (checkpoint, requested): {diff}. "
-                         f"Resume with the run's own config (only {list(_RESUMABLE)} may change) or train into a new --out directory")
+                         f"Resume with the run's own config (only the runtime and evaluation settings and schedule.max_steps / minutes may change) "
+                         f"or train into a new --out directory")
 
 def _append_line(path: Path, line: str) -> None:
     "Append one line to a text file; a failed write (a full disk) is a one-line `WriteError` naming the file."
@@ -723,20 +736,23 @@ def _call(M, x, th):
 def _models(config: TrainConfig, info: dict, path=None):
     "Generator and discriminator for `config` (conditional on the dataset's parameters when asked; D's critics standardised by the training maps in `path`)."
     kw = {}
-    if config.conditional: kw = dict(n_params=info['params'].shape[1], param_ranges=info['param_ranges'])
+    if config.data.conditional: kw = dict(n_params=info['params'].shape[1], param_ranges=info['param_ranges'])
     torch.manual_seed(_seed(config.seed, 3))
-    G = Generator(latent_dim=config.latent_dim, channels=config.channels, size=config.size, width=config.width,
-                  upsample=config.g_upsample, conditioning=config.g_conditioning, **kw)
-    if (config.d_pixel_quantiles or config.d_spectrum_critic) and path is None:
+    m = config.model
+    G = Generator(latent_dim=m.latent_dim, channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size,
+                  upsample=m.g_upsample, conditioning=m.g_conditioning, **kw)
+    if (config.model.d_pixel_quantiles or config.model.d_spectrum_critic) and path is None:
         raise ValueError("d_pixel_quantiles and d_spectrum_critic need the dataset file: pass path, whose training maps standardise the critics")
-    train_idx = split_indices(info['n'], config.holdout, config.data_seed)[0] if path is not None else None
-    if config.d_pixel_quantiles:
-        center, scale = pixel_moments(path, train_idx, info['transform'])
-        kw.update(pixel_quantiles=config.d_pixel_quantiles, pixel_center=center, pixel_scale=scale)
-    if config.d_spectrum_critic:
-        center, scale = spectrum_moments(path, train_idx, info['transform'], config.size // 2)
-        kw.update(spectrum_bins=config.size // 2, spectrum_center=center, spectrum_scale=scale, spectrum_bound=config.d_spectrum_bound)
-    D = Discriminator(channels=config.channels, size=config.size, width=config.width, spectral_norm=config.spectral_norm, **kw)
+    train_idx = split_indices(info['n'], config.data.holdout, config.data.data_seed)[0] if path is not None else None
+    if config.model.d_pixel_quantiles:
+        center, scale = critic_pixel_moments(path, train_idx, info['transform'])
+        kw.update(pixel_quantiles=config.model.d_pixel_quantiles, pixel_center=center, pixel_scale=scale)
+    if config.model.d_spectrum_critic:
+        center, scale = critic_spectrum_moments(path, train_idx, info['transform'], config.data.size // 2)
+        kw.update(spectrum_bins=config.data.size // 2, spectrum_center=center, spectrum_scale=scale, spectrum_bound=config.model.d_spectrum_bound)
+    if config.data.conditional: kw['conditioning'] = m.d_conditioning
+    D = Discriminator(channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size, spectral_norm=m.d_spectral_norm,
+                      batch_norm=m.d_batch_norm, negative_slope=m.d_negative_slope, **kw)
     return G, D
 
 # %% ../nbs/02_training.ipynb #d536507d
@@ -766,178 +782,327 @@ def _restore(ck: dict, ck_path, models: tuple, optimisers: tuple, info: dict, de
         opt_g.load_state_dict(ck['opt_g']); opt_d.load_state_dict(ck['opt_d'])
         if G_ema is not None: G_ema.load_state_dict(ck['ema'])
     except (RuntimeError, KeyError, ValueError, TypeError) as e:
-        raise ValueError(f"cannot resume {str(ck_path)!r}: its weights do not fit the run's config ({_first_line(e)})") from None
+        raise ValueError(f"cannot resume {str(ck_path)!r}: its weights do not fit the run's config ({(str(e).splitlines() or [''])[0][:200]})") from None
     _set_rng_state(ck['rng'], device)
     return ck['step'], ck['best']
 
-# %% ../nbs/02_training.ipynb #369e5d02
-def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite: bool = False, progress: bool = True) -> TrainResult:
-    "Train a GAN as `config` says, writing config, metrics and checkpoints to `out` (locked for the run); `resume` continues the run in `out`."
-    out = Path(out)
-    rank, world, local_rank = _distributed()
-    if config.batch_size % world: raise ValueError(f"batch_size={config.batch_size} must be divisible by the number of processes ({world})")
-    device = torch_device(config.device, local_rank)
-    with _run_lock(out, rank, world): return _train(config, out, resume, overwrite, progress, rank, world, device)
+# %% ../nbs/02_training.ipynb #7293f098
+class Callback:
+    "A hook on `GANLearner`'s loop: define any of its events (`before_fit`, `before_step`, `after_step`, `after_sync`, `evaluate`, `after_log`, `after_fit`)."
+    order = 0
 
-def _train(config: TrainConfig, out: Path, resume: bool, overwrite: bool, progress: bool, rank: int, world: int, device) -> TrainResult:
-    "The body of `train`, run while the folder's lock is held."
-    ck_path = out / 'checkpoint.pt'
-    ck = _checkpoint_to_resume(config, out, resume, overwrite)
-    if ck is None and rank == 0: clear_run(out)   # a new run: nothing of an old one stays
+class GANLearner:
+    "The GAN training loop: each step `n_critic` discriminator updates and one generator update; everything else is a `Callback`."
+    def __init__(self, config: TrainConfig, G, D, opt_g, opt_d, batches, cbs=(), terms=(), step: int = 0, device='cpu', rank: int = 0,
+                 world: int = 1, **state):
+        self.config, self.G, self.D, self.opt_g, self.opt_d, self.batches = config, G, D, opt_g, opt_d, batches
+        self.cbs, self.terms = sorted(cbs, key=lambda cb: cb.order), list(terms)
+        self.step, self.device, self.rank, self.world, self.stop = step, torch.device(device), rank, world, False
+        self.G_run, self.D_run, self.D_g = G, D, D   # what the steps call: DDP-wrapped or compiled by callbacks
+        self.amp = torch.autocast('cuda', dtype=torch.bfloat16, enabled=self.device.type == 'cuda' and config.runtime.amp)
+        self.memory_format = torch.channels_last if self.device.type == 'cuda' and config.runtime.channels_last else torch.contiguous_format
+        bl = config.optim.batch_size // world; self.lo, self.hi = rank * bl, (rank + 1) * bl
+        self.acc, self.n_acc, self.active = torch.zeros(2 + len(self.terms), device=self.device), 0, []
+        self.__dict__.update(state)   # G_ema, best, records, last_good, ... shared with the callbacks
+
+    def __call__(self, event: str):
+        for cb in self.cbs:
+            if hasattr(cb, event): getattr(cb, event)(self)
+
+# %% ../nbs/02_training.ipynb #b9a21ea2
+@patch
+def d_step(self: GANLearner, c: int):
+    "One discriminator update on the next batch (`c`: its index within the step); keeps the fake batch for the G update."
+    cfg, b = self.config, self.step * self.config.optim.n_critic + c
+    self.real, self.th = next(self.batches)
+    self.real = self.real.contiguous(memory_format=self.memory_format)
+    g = torch.Generator().manual_seed(_seed(cfg.seed, 2, b))   # the step's randomness is a function of the step: resumable
+    z = torch.randn(cfg.optim.batch_size, cfg.model.latent_dim, generator=g)[self.lo:self.hi].to(self.device, non_blocking=True)
+    swap = bool(torch.rand((), generator=g) < cfg.loss.label_swap) and cfg.loss.kind != 'wgan-gp'
+    eps = torch.rand(cfg.optim.batch_size, 1, 1, 1, generator=g)[self.lo:self.hi].to(self.device, non_blocking=True)
+    with self.amp:
+        with torch.set_grad_enabled(c == cfg.optim.n_critic - 1): self.fake = _call(self.G_run, z, self.th)
+        loss = discriminator_loss(_call(self.D_run, self.real, self.th), _call(self.D_run, self.fake.detach(), self.th), cfg.loss.kind, swap)
+        if cfg.loss.kind == 'wgan-gp':
+            loss = loss + cfg.loss.gp_weight * gradient_penalty(lambda x, *a: _call(self.D_run, x, self.th), self.real, self.fake, None, eps.to(self.real.dtype))
+    self.opt_d.zero_grad(set_to_none=True); loss.backward(); self.opt_d.step()
+    self.loss_d = loss
+
+@patch
+def g_step(self: GANLearner):
+    "One generator update through the frozen discriminator, with the loss terms that are active at this step."
+    d_params = list(self.D.parameters())
+    for p in d_params: p.requires_grad_(False)
+    with self.amp: loss_g = generator_loss(_call(self.D_g, self.fake, self.th), self.config.loss.kind)
+    self.active = [t.active(self.step) for t in self.terms]
+    values = [t(self.fake, self.real, self.th) if on else loss_g.new_zeros(()) for t, on in zip(self.terms, self.active)]
+    total = loss_g + sum(t.weight * v for t, v in zip(self.terms, values))
+    self.opt_g.zero_grad(set_to_none=True); total.backward(); self.opt_g.step()
+    for p in d_params: p.requires_grad_(True)
+    self.acc += torch.stack([l.detach().to(self.acc.dtype) for l in (self.loss_d, loss_g, *values)]); self.n_acc += 1
+
+# %% ../nbs/02_training.ipynb #21bf63d6
+@patch
+def _sync(self: GANLearner) -> bool:
+    "At a log, evaluation or checkpoint step: read the global batch's mean losses into `losses` and start the step's record `rec`."
+    cfg, s = self.config, self.step
+    self.is_eval = bool(cfg.evaluation.eval_every) and s % cfg.evaluation.eval_every == 0
+    self.is_ck, self.is_end = s % cfg.evaluation.checkpoint_every == 0, s >= cfg.schedule.max_steps
+    if not (s % cfg.evaluation.log_every == 0 or self.is_eval or self.is_ck or self.is_end): return False
+    if self.world > 1: dist.all_reduce(self.acc)   # the global batch's mean losses
+    self.losses = (self.acc / max(self.n_acc * self.world, 1)).tolist()
+    self.rec = dict(step=s, loss_d=self.losses[0], loss_g=self.losses[1],
+                    **{t.key: v for t, on, v in zip(self.terms, self.active, self.losses[2:]) if on})
+    self.acc.zero_(); self.n_sync, self.n_acc = self.n_acc, 0
+    return True
+
+@patch
+def fit(self: GANLearner) -> GANLearner:
+    "Train until `config.schedule.max_steps` or until a callback sets `stop`."
+    self('before_fit')
+    try:
+        while self.step < self.config.schedule.max_steps and not self.stop:
+            self('before_step')
+            for c in range(self.config.optim.n_critic): self.d_step(c)
+            self.g_step()
+            self.step += 1
+            self('after_step')
+            if not self._sync(): continue
+            self('after_sync')
+            self.is_end = self.is_end or self.stop
+            if self.rank == 0: self('evaluate')
+            self('after_log')
+    finally: self('after_fit')
+    return self
+
+# %% ../nbs/02_training.ipynb #a99d1da8
+class LRSchedule(Callback):
+    "Both learning rates fall linearly to 0 over the steps after `lr_decay_start` (`lr_factor`)."
+    def before_step(self, learn):
+        f = lr_factor(learn.step, learn.config.schedule.max_steps, learn.config.schedule.lr_decay_start)
+        for opt, lr in ((learn.opt_g, learn.config.optim.lr_g), (learn.opt_d, learn.config.optim.lr_d)):
+            for group in opt.param_groups: group['lr'] = lr * f
+
+class EMA(Callback):
+    "The generator's exponential moving average `learn.G_ema`, updated after every step."
+    def after_step(self, learn): update_ema(learn.G_ema, learn.G, ema_decay(learn.config.schedule.ema, learn.step - 1))
+
+# %% ../nbs/02_training.ipynb #2b2c8635
+class AreaFractionTerm:
+    "G's area-fraction matching term (`area_fraction_loss`) from step `start` on, with the thresholds, width and scale of the training maps."
+    key, label = 'loss_area', 'area term'
+    def __init__(self, weight: float, start: float, thresholds: Tensor, width: Tensor, scale: Tensor):
+        self.weight, self.start, self.moments = weight, start, (thresholds, width, scale)
+    def active(self, step: int) -> bool: return step >= self.start
+    def __call__(self, fake, real, theta): return area_fraction_loss(fake, real, *self.moments, theta)
+
+# %% ../nbs/02_training.ipynb #e3d9067a
+class DivergenceGuard(Callback):
+    "Stop with a clear `FloatingPointError` when a mean loss is non-finite or beyond `max_loss`."
+    order = -10
+    def before_fit(self, learn): self.last = learn.step
+    def after_sync(self, learn):
+        ck = learn.out / 'checkpoint.pt'
+        kept = f"the last good checkpoint {str(ck)!r} (step {learn.last_good}) is kept" if learn.last_good is not None else "no checkpoint had been written yet"
+        labels = ['D loss', 'G loss'] + [t.label for t in learn.terms]
+        why = _divergence(dict(zip(labels, learn.losses)), (self.last + 1, learn.step), learn.config.evaluation.max_loss, kept)
+        if _any_rank(why is not None, learn.world): raise FloatingPointError(why or f"training diverged by step {learn.step} in another process")
+        self.last = learn.step
+
+class TimeLimit(Callback):
+    "End the run at the first synchronisation point after `minutes` of wall-clock time."
+    def __init__(self, minutes: float): self.minutes = minutes
+    def before_fit(self, learn): self.t0 = time.time()
+    def after_sync(self, learn): learn.stop = _any_rank((time.time() - self.t0) / 60 >= self.minutes, learn.world)
+
+# %% ../nbs/02_training.ipynb #ff3455d3
+class MetricsLog(Callback):
+    "Time and throughput in each record; the record appended to `metrics.jsonl` on the first process."
+    order = -5
+    def before_fit(self, learn): self.t0 = self.t_last = time.time(); self.first, self.restart = True, False
+    def before_step(self, learn):
+        if self.restart: self.t_last, self.restart = time.time(), False   # intervals exclude evaluation and checkpoint time
+    def after_sync(self, learn):
+        now = time.time(); learn.rec['time'] = round(now - self.t0, 3)
+        if not self.first: learn.rec['samples_per_s'] = learn.n_sync * learn.config.optim.batch_size / max(now - self.t_last, 1e-9)
+        self.first = False
+    def after_log(self, learn):
+        if learn.rank == 0: learn.records.append(learn.rec); _append_line(learn.out / 'metrics.jsonl', json.dumps(learn.rec))
+        self.restart = True
+
+class ProgressBar(Callback):
+    "A tqdm bar of the steps with the latest losses and best score."
+    def before_fit(self, learn):
+        self.bar = tqdm(total=learn.config.schedule.max_steps, initial=learn.step, disable=learn.rank != 0, desc='training', dynamic_ncols=True)
+    def after_step(self, learn): self.bar.update(1)
+    def after_log(self, learn):
+        best = learn.best['score']
+        self.bar.set_postfix(D=f"{learn.losses[0]:.3f}", G=f"{learn.losses[1]:.3f}", **({'best': f"{best:.3f}"} if best is not None else {}))
+    def after_fit(self, learn): self.bar.close()
+
+class Threads(Callback):
+    "Run with `n` torch CPU threads, restoring the caller's setting afterwards."
+    def __init__(self, n: int): self.n = n
+    def before_fit(self, learn): self.old = torch.get_num_threads(); torch.set_num_threads(self.n)
+    def after_fit(self, learn): torch.set_num_threads(self.old)
+
+# %% ../nbs/02_training.ipynb #1f7a680d
+class HeldOutEvaluation(Callback):
+    "Score the generator against held-out maps at evaluation steps; keep the best in `best.pt` and a few maps in `samples/`."
+    def __init__(self, reference: np.ndarray, theta: Tensor | None, train_theta: Tensor | None, transform):
+        self.reference, self.theta, self.train_theta, self.transform = reference, theta, train_theta, transform
+    def evaluate(self, learn):
+        if not (learn.is_eval or learn.is_end): return
+        cfg, Gs = learn.config, learn.G_ema if learn.G_ema is not None else learn.G
+        if learn.G_ema is not None: recalibrate_batchnorm(learn.G_ema, cfg.evaluation.bn_batches, 64, self.train_theta, seed=_seed(cfg.seed, 5))
+        z = torch.randn(len(self.reference), cfg.model.latent_dim, generator=torch.Generator().manual_seed(_seed(cfg.seed, 6)))
+        Gs.eval()
+        with learn.amp: s = generate(Gs, z, self.theta)
+        learn.G.train()
+        gen = np.asarray(self.transform.inverse(np.clip(s.numpy(), -1, 1 - 1e-6)), np.float32)
+        sc = heldout_scores(self.reference, gen, None if self.theta is None else self.theta.numpy())
+        sc['score'] = selection_score(sc, cfg.evaluation.select_by)
+        learn.rec.update(sc)
+        learn.rec['best'] = learn.best['score'] is None or sc['score'] < learn.best['score']
+        if learn.rec['best']: learn.best = {'step': learn.step, **sc}; save_checkpoint(_generator_file(learn), learn.out / 'best.pt')
+        (learn.out / 'samples').mkdir(exist_ok=True)
+        with atomic_open(learn.out / 'samples' / f'step_{learn.step:07d}.npy') as f: np.save(f, gen[:4])
+
+# %% ../nbs/02_training.ipynb #57461a72
+def _cpu_state(m: nn.Module) -> dict: return {k: v.detach().cpu().clone() for k, v in m.state_dict().items()}
+
+def _generator_file(learn) -> dict:
+    "The contents of `best.pt`: the generator to use (the EMA one when kept), its config and the dataset's description."
+    G = learn.G_ema if learn.G_ema is not None else learn.G
+    return dict(format=CHECKPOINT_FORMAT, kind='generator', step=learn.step, config=learn.config.to_dict(), data=learn.meta,
+                best=dict(learn.best), generator=dict(config=_plain(learn.G.config), state_dict=_cpu_state(G)))
+
+def _training_state(learn) -> dict:
+    "The contents of `checkpoint.pt`: everything a resumed run needs."
+    return dict(format=CHECKPOINT_FORMAT, kind='training', step=learn.step, config=learn.config.to_dict(), data=learn.meta, best=dict(learn.best),
+                generator=dict(config=_plain(learn.G.config), state_dict=_cpu_state(learn.G)),
+                discriminator=dict(config=_plain(learn.D.config), state_dict=_cpu_state(learn.D)),
+                ema=_cpu_state(learn.G_ema) if learn.G_ema is not None else None, opt_g=learn.opt_g.state_dict(), opt_d=learn.opt_d.state_dict(),
+                rng=_rng_state(learn.device), torch_version=str(torch.__version__))
+
+class Checkpointing(Callback):
+    "Write `checkpoint.pt` on the first process every `checkpoint_every` steps and at the end (after the metrics line)."
+    order = 10
+    def after_log(self, learn):
+        if learn.rank == 0 and (learn.is_ck or learn.is_end): save_checkpoint(_training_state(learn), learn.out / 'checkpoint.pt'); learn.last_good = learn.step
+
+# %% ../nbs/02_training.ipynb #48877378
+class Distributed(Callback):
+    "Under torchrun: the steps call DDP-wrapped networks, whose gradients are averaged over the processes."
+    order = -20
+    def before_fit(self, learn):
+        cuda = learn.device.type == 'cuda'
+        kw = dict(device_ids=[learn.device.index] if cuda else None, broadcast_buffers=not learn.config.runtime.sync_batchnorm)
+        learn.G_run, learn.D_run = nn.parallel.DistributedDataParallel(learn.G, **kw), nn.parallel.DistributedDataParallel(learn.D, **kw)
+
+class Compile(Callback):
+    "`torch.compile` the networks the steps call (CUDA only)."
+    order = -15
+    def before_fit(self, learn): learn.G_run, learn.D_run, learn.D_g = torch.compile(learn.G_run), torch.compile(learn.D_run), torch.compile(learn.D)
+
+# %% ../nbs/02_training.ipynb #c2eee9b6
+def _run_data(config: TrainConfig, out: Path, progress: bool, rank: int, world: int) -> tuple:
+    "The run's dataset file (made on the first process), its description, checked maps and its training / held-out split."
     path = dataset_path(config, out, progress) if rank == 0 else None
     if world > 1: dist.barrier(); path = dataset_path(config, out, False)
     info = read_dataset_info(path, config)
     check_maps_finite(path, info['transform'])
-    train_idx, hold_idx = split_indices(info['n'], config.holdout, config.data_seed)
-    bl = config.batch_size // world; lo, hi = rank * bl, (rank + 1) * bl
-    schedule = BatchSchedule(len(train_idx), config.batch_size, config.seed)
+    return path, info, *split_indices(info['n'], config.data.holdout, config.data.data_seed)
 
-    G, D = _models(config, info, path)
-    area = None   # the area-fraction term's thresholds, width and scale, from the training maps
-    if config.g_area_weight: area = [torch.from_numpy(v).to(device) for v in area_fraction_moments(
-        path, train_idx, info['transform'], info['params'] if config.conditional else None, config.g_area_thresholds)]
-    G_ema = copy.deepcopy(G).eval() if config.ema > 0 else None
-    cuda = device.type == 'cuda'
-    if world > 1 and config.sync_batchnorm:
-        conv = nn.SyncBatchNorm.convert_sync_batchnorm if cuda else convert_global_batchnorm
-        G, D = conv(G), conv(D)
-    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2), eps=config.adam_eps)
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2), eps=config.adam_eps)
-    step, best = 0, {'step': None, 'score': None}
-    if ck is not None: step, best = _restore(ck, ck_path, (G, D, G_ema), (opt_g, opt_d), info, device)
-    G.to(device); D.to(device)
-    G_ema = G_ema.to(device) if G_ema is not None else None
-    for o in (opt_g, opt_d):   # optimiser states follow their parameters
+def _place(models: tuple, optimisers: tuple, device, channels_last: bool):
+    "Move the models and the optimisers' states to `device` (channels-last on a GPU)."
+    for m in models:
+        if m is None: continue
+        m.to(device)
+        if device.type == 'cuda' and channels_last: m.to(memory_format=torch.channels_last)
+    for o in optimisers:
         for st in o.state.values():
             for k, v in st.items():
                 if torch.is_tensor(v) and k != 'step': st[k] = v.to(device)
-    if cuda and config.channels_last: G.to(memory_format=torch.channels_last); D.to(memory_format=torch.channels_last)
-    G_raw, D_raw = G, D
-    if world > 1:
-        ddp = dict(device_ids=[device.index] if cuda else None, broadcast_buffers=not config.sync_batchnorm)
-        G_run, D_run = nn.parallel.DistributedDataParallel(G_raw, **ddp), nn.parallel.DistributedDataParallel(D_raw, **ddp)
-    else: G_run, D_run = G_raw, D_raw
-    D_g = D_raw
-    if config.compile and cuda: G_run, D_run, D_g = torch.compile(G_run), torch.compile(D_run), torch.compile(D_raw)
-    d_params = list(D_raw.parameters())
-    amp = torch.autocast('cuda', dtype=torch.bfloat16, enabled=cuda and config.amp)
-    mf = torch.channels_last if cuda and config.channels_last else torch.contiguous_format
 
-    # files (rank 0): config, metrics truncated to the resumed step
-    metrics_path = out / 'metrics.jsonl'
-    records = []
-    if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(out / 'config.json', json.dumps(config.to_dict(), indent=1).encode())
-        if ck is not None and metrics_path.exists(): records = [r for r in read_metrics(metrics_path) if r.get('step', 0) <= step]
-        _write_jsonl(metrics_path, records)
-    hold_ref = None
-    if rank == 0 and config.eval_every and len(hold_idx):
-        with h5py.File(path, 'r') as f: hold_ref = np.asarray(f['maps'][hold_idx[:config.eval_maps]], np.float32)
-        hold_th = None if not config.conditional else torch.from_numpy(info['params'][hold_idx[:config.eval_maps]])
-    train_th = torch.from_numpy(info['params'][train_idx]) if config.conditional else None
+def _setup_models(config: TrainConfig, info: dict, path, world: int, device) -> tuple:
+    "G, D, the EMA copy of G (or None) and the two Adam optimisers of a new run."
+    G, D = _models(config, info, path)
+    G_ema = copy.deepcopy(G).eval() if config.schedule.ema > 0 else None
+    if world > 1 and config.runtime.sync_batchnorm:
+        conv = nn.SyncBatchNorm.convert_sync_batchnorm if device.type == 'cuda' else convert_global_batchnorm
+        G, D = conv(G), conv(D)
+    opt = lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, betas=(config.optim.beta1, config.optim.beta2), eps=config.optim.adam_eps)
+    return G, D, G_ema, opt(G, config.optim.lr_g), opt(D, config.optim.lr_d)
+
+# %% ../nbs/02_training.ipynb #2d8caeaf
+def _callbacks(config: TrainConfig, world: int, device, progress: bool, evaluation: Callback | None) -> list:
+    "The callbacks a config asks for."
+    cbs = [DivergenceGuard(), MetricsLog(), Checkpointing()]
+    if config.schedule.lr_decay_start < 1: cbs.append(LRSchedule())
+    if config.schedule.ema > 0: cbs.append(EMA())
+    if config.schedule.minutes is not None: cbs.append(TimeLimit(config.schedule.minutes))
+    if evaluation is not None: cbs.append(evaluation)
+    if world > 1: cbs.append(Distributed())
+    if config.runtime.compile and device.type == 'cuda': cbs.append(Compile())
+    if config.runtime.threads: cbs.append(Threads(config.runtime.threads))
+    if progress: cbs.append(ProgressBar())
+    return cbs
+
+def _terms(config: TrainConfig, info: dict, path, train_idx, device) -> list:
+    "The extra terms of G's loss a config asks for."
+    if not config.loss.g_area_weight: return []
+    moments = area_fraction_moments(path, train_idx, info['transform'], info['params'] if config.data.conditional else None, config.loss.g_area_thresholds)
+    return [AreaFractionTerm(config.loss.g_area_weight, config.loss.g_area_start * config.schedule.max_steps, *(torch.from_numpy(v).to(device) for v in moments))]
+
+def _evaluation(config: TrainConfig, info: dict, path, train_idx, hold_idx, rank: int) -> HeldOutEvaluation | None:
+    "Held-out evaluation on the first process, if the config asks for it and the split holds maps out."
+    if rank != 0 or not config.evaluation.eval_every or not len(hold_idx): return None
+    with h5py.File(path, 'r') as f: ref = np.asarray(f['maps'][hold_idx[:config.evaluation.eval_maps]], np.float32)
+    th = (lambda idx: torch.from_numpy(info['params'][idx]) if config.data.conditional else None)
+    return HeldOutEvaluation(ref, th(hold_idx[:config.evaluation.eval_maps]), th(train_idx), info['transform'])
+
+# %% ../nbs/02_training.ipynb #888931a9
+def train(config: TrainConfig, out='runs/train', resume: bool = False, overwrite: bool = False, progress: bool = True, cbs=()) -> TrainResult:
+    "Train a GAN as `config` says, writing config, metrics and checkpoints to `out` (locked for the run); `resume` continues the run in `out`."
+    out = Path(out)
+    rank, world, local_rank = _distributed()
+    if config.optim.batch_size % world: raise ValueError(f"batch_size={config.optim.batch_size} must be divisible by the number of processes ({world})")
+    device = torch_device(config.runtime.device, local_rank)
+    with _run_lock(out, rank, world): return _train(config, out, resume, overwrite, progress, rank, world, device, list(cbs))
+
+def _train(config: TrainConfig, out: Path, resume: bool, overwrite: bool, progress: bool, rank: int, world: int, device, cbs: list) -> TrainResult:
+    "The body of `train`, run while the folder's lock is held."
+    ck = _checkpoint_to_resume(config, out, resume, overwrite)
+    if ck is None and rank == 0: clear_run(out)   # a new run: nothing of an old one stays
+    path, info, train_idx, hold_idx = _run_data(config, out, progress, rank, world)
+    G, D, G_ema, opt_g, opt_d = _setup_models(config, info, path, world, device)
+    step, best = _restore(ck, out / 'checkpoint.pt', (G, D, G_ema), (opt_g, opt_d), info, device) if ck else (0, {'step': None, 'score': None})
+    _place((G, D, G_ema), (opt_g, opt_d), device, config.runtime.channels_last)
+    records = _start_files(config, out, step, resume=ck is not None) if rank == 0 else []
     meta = dict(transform=info['transform'].to_dict(), param_names=info['param_names'], param_ranges=info['param_ranges'],
                 n_maps=info['n'], shape=list(info['shape']), holdout=torch.from_numpy(hold_idx))
-
-    def state_dict_cpu(m): return {k: v.detach().cpu().clone() for k, v in m.state_dict().items()}
-    def save(kind):
-        if kind == 'checkpoint':
-            save_checkpoint(dict(format=CHECKPOINT_FORMAT, kind='training', step=step, config=config.to_dict(), data=meta, best=dict(best),
-                                 generator=dict(config=_plain(G_raw.config), state_dict=state_dict_cpu(G_raw)),
-                                 discriminator=dict(config=_plain(D_raw.config), state_dict=state_dict_cpu(D_raw)),
-                                 ema=state_dict_cpu(G_ema) if G_ema is not None else None,
-                                 opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(), rng=_rng_state(device), torch_version=str(torch.__version__)), ck_path)
-        else:
-            Gs = G_ema if G_ema is not None else G_raw
-            save_checkpoint(dict(format=CHECKPOINT_FORMAT, kind='generator', step=step, config=config.to_dict(), data=meta, best=dict(best),
-                                 generator=dict(config=_plain(G_raw.config), state_dict=state_dict_cpu(Gs))), out / 'best.pt')
-
-    def evaluate():
-        Gs = G_ema if G_ema is not None else G_raw
-        if G_ema is not None: recalibrate_batchnorm(G_ema, config.bn_batches, 64, train_th, seed=_seed(config.seed, 5))
-        Gs.eval()
-        z = torch.randn(len(hold_ref), config.latent_dim, generator=torch.Generator().manual_seed(_seed(config.seed, 6)))
-        with torch.no_grad(), amp:
-            s = torch.cat([_call(Gs, z[i:i + 64].to(device), None if hold_th is None else hold_th[i:i + 64].to(device)).float().cpu() for i in range(0, len(z), 64)])
-        G_raw.train()
-        gen = np.asarray(info['transform'].inverse(np.clip(s.numpy(), -1, 1 - 1e-6)), np.float32)
-        sc = heldout_scores(hold_ref, gen, None if hold_th is None else hold_th.numpy())
-        sc['score'] = selection_score(sc, config.select_by)
-        (out / 'samples').mkdir(exist_ok=True)
-        with atomic_open(out / 'samples' / f'step_{step:07d}.npy') as f: np.save(f, gen[:4])
-        return sc
-
-    batches = _batches(path, info, train_idx, schedule, step * config.n_critic, lo, hi, device, config.in_memory, config.num_workers, config.conditional)
-    G_raw.train(); D_raw.train()
-    acc = torch.zeros(3, device=device); n_acc = 0
-    t0 = t_last = time.time(); first, last_good, last_log = True, (step if ck is not None else None), step
-    bar = tqdm(total=config.max_steps, initial=step, disable=not progress or rank != 0, desc='training', dynamic_ncols=True)
-    threads = torch.get_num_threads()
-    if config.threads: torch.set_num_threads(config.threads)
-    try:
-        while step < config.max_steps:
-            if config.lr_decay_start < 1:   # the step's learning rates (a pure function of the step: resumable)
-                f = lr_factor(step, config.max_steps, config.lr_decay_start)
-                for opt, lr in ((opt_g, config.lr_g), (opt_d, config.lr_d)):
-                    for group in opt.param_groups: group['lr'] = lr * f
-            for c in range(config.n_critic):   # ---- discriminator updates
-                b = step * config.n_critic + c
-                real, th = next(batches)
-                real = real.contiguous(memory_format=mf)
-                g = torch.Generator().manual_seed(_seed(config.seed, 2, b))
-                z = torch.randn(config.batch_size, config.latent_dim, generator=g)[lo:hi].to(device, non_blocking=True)
-                swap = bool(torch.rand((), generator=g) < config.label_swap) and config.loss != 'wgan-gp'
-                eps = torch.rand(config.batch_size, 1, 1, 1, generator=g)[lo:hi].to(device, non_blocking=True)
-                last = c == config.n_critic - 1
-                with amp:
-                    with torch.set_grad_enabled(last): fake = _call(G_run, z, th)
-                    loss_d = discriminator_loss(_call(D_run, real, th), _call(D_run, fake.detach(), th), config.loss, swap)
-                    if config.loss == 'wgan-gp':
-                        loss_d = loss_d + config.gp_weight * gradient_penalty(lambda x, *a: _call(D_run, x, th), real, fake, None, eps.to(real.dtype))
-                opt_d.zero_grad(set_to_none=True); loss_d.backward(); opt_d.step()
-            for p in d_params: p.requires_grad_(False)   # ---- generator update through a frozen D
-            with amp: loss_g = generator_loss(_call(D_g, fake, th), config.loss)
-            area_on = area is not None and step >= config.g_area_start * config.max_steps
-            loss_a = area_fraction_loss(fake, real, *area, th) if area_on else loss_g.new_zeros(())
-            opt_g.zero_grad(set_to_none=True); (loss_g + config.g_area_weight * loss_a).backward(); opt_g.step()
-            for p in d_params: p.requires_grad_(True)
-            if G_ema is not None: update_ema(G_ema, G_raw, ema_decay(config.ema, step))
-            acc += torch.stack([l.detach().to(acc.dtype) for l in (loss_d, loss_g, loss_a)]); n_acc += 1
-            step += 1; bar.update(1)
-            is_log, is_eval = step % config.log_every == 0, bool(config.eval_every) and step % config.eval_every == 0
-            is_ck, is_end = step % config.checkpoint_every == 0, step >= config.max_steps
-            if not (is_log or is_eval or is_ck or is_end): continue
-            # ---- host synchronisation point
-            if world > 1: dist.all_reduce(acc)   # the global batch's mean losses
-            vals = (acc / max(n_acc * world, 1)).tolist()
-            kept = f"the last good checkpoint {str(ck_path)!r} (step {last_good}) is kept" if last_good is not None else "no checkpoint had been written yet"
-            why = _divergence(vals, (last_log + 1, step), config.max_loss, kept)
-            if _any_rank(why is not None, world): raise FloatingPointError(why or f"training diverged by step {step} in another process")
-            last_log = step
-            now = time.time()
-            rec = dict(step=step, time=round(now - t0, 3), loss_d=vals[0], loss_g=vals[1], **({'loss_area': vals[2]} if area_on else {}))
-            if not first: rec['samples_per_s'] = n_acc * config.batch_size / max(now - t_last, 1e-9)   # the first interval holds the warm-up
-            acc.zero_(); n_acc = 0; first = False
-            stop = _any_rank(config.minutes is not None and (now - t0) / 60 >= config.minutes, world)
-            is_end = is_end or stop
-            if rank == 0:
-                if is_eval or (is_end and hold_ref is not None and config.eval_every):
-                    if hold_ref is not None:
-                        sc = evaluate(); rec.update(sc)
-                        rec['best'] = best['score'] is None or sc['score'] < best['score']
-                        if rec['best']: best = {'step': step, **sc}; save('best')
-                records.append(rec)   # the metrics line before the checkpoint: a kill between the two then loses nothing on resume
-                _append_line(metrics_path, json.dumps(rec))
-                if is_ck or is_end: save('checkpoint'); last_good = step
-                bar.set_postfix(D=f"{vals[0]:.3f}", G=f"{vals[1]:.3f}", **({'best': f"{best['score']:.3f}"} if best['score'] is not None else {}))
-            t_last = time.time()
-            if stop: break
-    finally:
-        bar.close(); torch.set_num_threads(threads)
-        del batches
+    batches = _batches(path, info, train_idx, BatchSchedule(len(train_idx), config.optim.batch_size, config.seed), step * config.optim.n_critic,
+                       rank * (config.optim.batch_size // world), (rank + 1) * (config.optim.batch_size // world), device, config.runtime.in_memory, config.runtime.num_workers, config.data.conditional)
+    learn = GANLearner(config, G, D, opt_g, opt_d, batches, _callbacks(config, world, device, progress, _evaluation(config, info, path, train_idx, hold_idx, rank)) + cbs,
+                       _terms(config, info, path, train_idx, device), step, device, rank, world, G_ema=G_ema, best=best, records=records,
+                       last_good=step if ck else None, out=out, meta=meta)
+    G.train(); D.train()
+    try: learn.fit()
+    finally: del learn.batches, batches   # stops the DataLoader's workers
     if world > 1: dist.barrier()
     sps = [r['samples_per_s'] for r in records if 'samples_per_s' in r]
-    return TrainResult(out=out, step=step, best_step=best['step'], best_score=best['score'], samples_per_s=float(np.median(sps)) if sps else None, metrics=records)
+    return TrainResult(out=out, step=learn.step, best_step=learn.best['step'], best_score=learn.best['score'],
+                       samples_per_s=float(np.median(sps)) if sps else None, metrics=records)
+
+def _start_files(config: TrainConfig, out: Path, step: int, resume: bool) -> list:
+    "Write the run's config and its metrics file (truncated to the resumed step); returns the records kept."
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / 'config.json', json.dumps(config.to_dict(), indent=1).encode())
+    path = out / 'metrics.jsonl'
+    records = [r for r in read_metrics(path) if r.get('step', 0) <= step] if resume and path.exists() else []
+    _write_jsonl(path, records)
+    return records
 
 # %% ../nbs/02_training.ipynb #70025f2c
 def plot_training(run, figsize=(10, 3.2)):

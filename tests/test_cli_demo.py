@@ -73,7 +73,7 @@ def test_demo_tiny_paper_presets(tmp_path, preset, data, conditional):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert (out / 'data' / f'{data}_train.h5').exists() and (out / 'data' / f'{data}_heldout.h5').exists()
     config = json.loads((out / 'train' / 'config.json').read_text())
-    assert config['conditional'] is conditional and config['channels'] == (3 if data == 'hydro' else 1)
+    assert config['data']['conditional'] is conditional and config['data']['channels'] == (3 if data == 'hydro' else 1)
     scores = json.loads((out / 'report' / 'scores.json').read_text())
     groups = [g for g, v in scores.items() if isinstance(v, dict) and 'power_spectrum' in v]
     assert groups == ['all'] if not conditional else (len(groups) == 8 and all(g.startswith('sigma8=') and 'z=' in g for g in groups))
@@ -88,6 +88,6 @@ def test_demo_on_a_users_dataset_file(tmp_path):
     r = run('demo', '--data', str(f), '--tiny', '--out', str(out), '--no-progress', cwd=tmp_path)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert not (out / 'data').exists()
-    assert json.loads((out / 'train' / 'config.json').read_text())['data'] == str(f)
+    assert json.loads((out / 'train' / 'config.json').read_text())['data']['source'] == str(f)
     scores = json.loads((out / 'report' / 'scores.json').read_text())
     assert all(math.isfinite(scores[g]['power_spectrum']) for g in ('sigma8=0.436', 'sigma8=0.814'))

@@ -225,7 +225,7 @@ def test_size_limits(tmp_path, monkeypatch):
     msg = convert_refused(tmp_path, ValueError, ['needs', 'more than this machine has'], 'wl', n_maps=2, size=2 ** 20)
     assert re.search(r'needs [\d.]+ TiB \(\d+ bytes\)', msg), msg
     convert_refused(tmp_path, ValueError, 'size must be a power of two', 'wl', n_maps=2, size=1000000)
-    monkeypatch.setattr(D, '_physical_memory', lambda: 2 ** 20)            # a 1 MiB machine: a block (2 maps per sigma8) cannot fit
+    monkeypatch.setattr('cosmogan_nb.files._physical_memory', lambda: 2 ** 20)   # a 1 MiB machine: a block (2 maps per sigma8) cannot fit
     msg = convert_refused(tmp_path, ValueError, ['2 WL maps of 256x256 pixels needs', 'more than this machine has (1.0 MiB)'],
                           'wl', n_maps=4, size=256)
     refused(ValueError, 'cosmic-web slices', D.cosmic_web_slices, 3, size=64, progress=False)

@@ -34,7 +34,7 @@ def test_train_then_sample(data, tmp_path):
     assert [x['step'] for x in recs] == [5, 10]
     assert all(np.isfinite(x['power_spectrum']) and 0 <= x['pixel_pdf'] <= 1 for x in recs)
     ck = torch.load(tmp_path / 'run' / 'checkpoint.pt', weights_only=True)
-    assert ck['step'] == 10 and ck['config']['size'] == 32 and ck['config']['data'] == str(data)
+    assert ck['step'] == 10 and ck['config']['data']['size'] == 32 and ck['config']['data']['source'] == str(data)
     # sampling: any batch size, physical units, the same maps as the Python API with the same seed
     r = run('sample_cli', tmp_path / 'run' / 'best.pt', '-n', 7, '--batch-size', 3, '--seed', 5, '-o', tmp_path / 'maps.h5', '--no-progress')
     assert r.returncode == 0, r.stderr

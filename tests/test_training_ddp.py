@@ -57,7 +57,7 @@ def runs(tmp_path_factory):
 def test_two_processes_train_the_same_model(runs):
     tmp, data, one, two = runs
     cfg = TrainConfig.from_dict(one['config'])
-    assert cfg.d_spectrum_critic and cfg.d_pixel_quantiles and cfg.g_area_weight > 0   # every term of the preset takes part
+    assert cfg.model.d_spectrum_critic and cfg.model.d_pixel_quantiles and cfg.loss.g_area_weight > 0   # every term of the preset takes part
     assert all(v.dtype == torch.float64 for v in one['generator']['state_dict'].values() if v.is_floating_point())
     # the same mean losses of the global batch at every step, and the same area-fraction term of G (on from step 3 of 6):
     # each process fits its half batch's differences with the sums of both halves, so the term is the global batch's

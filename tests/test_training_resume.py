@@ -1,5 +1,5 @@
 "Kill-and-resume (SIGKILL at a random moment, then --resume continues the same schedule) and checkpoints that must be refused."
-import os, random, signal, subprocess, sys, time
+import json, os, random, signal, subprocess, sys, time
 from pathlib import Path
 
 import pytest
@@ -7,7 +7,7 @@ import torch
 
 from cosmogan_nb.data import make_dataset
 from cosmogan_nb.cli import train_cli
-from cosmogan_nb.training import TrainConfig, load_checkpoint, load_generator, preset, read_metrics, train
+from cosmogan_nb.training import TrainConfig, load_checkpoint, load_generator, preset, read_metrics, save_checkpoint, train
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 24
@@ -17,7 +17,7 @@ def _cfg(data) -> TrainConfig:
                   minutes=None, max_steps=STEPS, threads=1)   # one thread in both processes: bitwise-comparable
 
 def _args(cfg: TrainConfig, out) -> list:
-    return ['--set', f'data={cfg.data}', '--set', 'size=32', '--set', 'batch_size=16', '--set', 'eval_maps=16', '--set', 'log_every=2',
+    return ['--set', f'data={cfg.data.source}', '--set', 'size=32', '--set', 'batch_size=16', '--set', 'eval_maps=16', '--set', 'log_every=2',
             '--set', 'eval_every=6', '--set', 'checkpoint_every=2', '--set', 'minutes=null', '--set', 'threads=1', '--max-steps', str(STEPS), '--out', str(out), '--no-progress']
 
 @pytest.fixture(scope='module')
@@ -85,9 +85,31 @@ def test_refuses_bad_checkpoints_and_changed_config(data, reference, tmp_path, c
     (out / 'checkpoint.pt').write_bytes(good)
     assert train_cli(['--resume', *_args(cfg, out), '--set', 'lr_g=0.001', '--set', 'loss=bce']) == 2
     err = capsys.readouterr().err
-    assert 'cannot resume' in err and "'lr_g': (0.0001, 0.001)" in err and "'loss': ('hinge', 'bce')" in err
+    assert 'cannot resume' in err and "'optim.lr_g': (0.0001, 0.001)" in err and "'loss.kind': ('hinge', 'bce')" in err
     assert (out / 'checkpoint.pt').read_bytes() == good
     assert not (out / 'metrics.jsonl').exists()
     # a new run over an existing one needs --overwrite
     assert train_cli(_args(cfg, out)) == 2
     assert 'already holds a run' in capsys.readouterr().err
+
+def _flat_config(cfg: TrainConfig) -> dict:
+    "A config as runs wrote it before the configuration had groups: one flat dict, with the old names and without the newer options."
+    old = {'data.source': 'data', 'loss.kind': 'loss', 'model.d_spectral_norm': 'spectral_norm'}
+    newer = ('model.base_size', 'model.d_batch_norm', 'model.d_conditioning', 'model.d_negative_slope', 'evaluation.max_loss')
+    return {old.get(k, k.split('.')[-1]): v for k, v in cfg.flat().items() if k not in newer}
+
+def test_a_run_written_before_the_config_groups_loads_and_resumes(data, tmp_path):
+    "Checkpoints and config.json of the flat layout: the generator loads, and --resume continues the run to the same weights."
+    cfg = _cfg(data).replace(lr_decay_start=1.0, g_area_start=0.0)    # a schedule that does not depend on max_steps: the run may grow
+    straight, out = train(cfg, tmp_path / 'straight', progress=False).out, tmp_path / 'old'
+    short = cfg.replace(max_steps=12)
+    train(short, out, progress=False)
+    for name in ('checkpoint.pt', 'best.pt'):
+        ck = load_checkpoint(out / name); ck['config'] = _flat_config(short); save_checkpoint(ck, out / name)
+    (out / 'config.json').write_text(json.dumps(_flat_config(short)))
+    assert load_generator(out / 'best.pt').latent_dim == 64
+    assert TrainConfig.from_dict(load_checkpoint(out / 'checkpoint.pt')['config']) == short   # migrated exactly
+    assert train_cli(['--resume', '--out', str(out), '--max-steps', str(STEPS), '--no-progress']) == 0
+    a, b = load_checkpoint(out / 'checkpoint.pt'), load_checkpoint(straight / 'checkpoint.pt')
+    assert a['step'] == STEPS and a['config'] == b['config']                        # written back in the grouped layout
+    for k, v in b['generator']['state_dict'].items(): torch.testing.assert_close(a['generator']['state_dict'][k], v, rtol=1e-5, atol=1e-6)
