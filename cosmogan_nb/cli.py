@@ -16,6 +16,7 @@ import numpy as np
 import torch.distributed as dist
 from fastcore.docments import docments
 from .data import DATASET_PRESETS, MapDataset, atomic_write_bytes, make_dataset, load_maps, save_maps
+from .readers import write_convergence_fits
 from .inference import load_checkpoint, load_generator, sample, torch_device
 from .training import PRESETS, TrainConfig, plot_training, preset, split_indices, train
 from .report import ReportSection, evaluate, evaluation_sections, unseen_sections, write_report
@@ -195,8 +196,7 @@ def demo(cfg: DemoConfig | None = None, progress: bool = True, **overrides) -> d
     unseen = evaluate(G, unseen_p, seed=cfg.seed + 11) if unseen_p is not None else None
     times['evaluation'] = time.perf_counter() - t0 - times['data'] - times['training']
     sections = evaluation_sections(ev) + (unseen_sections(unseen, G.param_ranges) if unseen else []) + [ReportSection('Training', 'Losses and the held-out errors monitored during training; the dotted line marks the checkpoint evaluated here.', [plot_training(run.out)])]
-    meta = dict(preset=cfg.preset, data=str(train_p), heldout=str(held_p), step=run.step, best_step=run.best_step,
-                samples_per_s=run.samples_per_s, **{f'{k} [s]': round(v, 1) for k, v in times.items()})
+    meta = dict(preset=cfg.preset, data=str(train_p), heldout=str(held_p), step=run.step, samples_per_s=run.samples_per_s)   # timings and best step: in the scores
     scores = dict(ev['scores'], timings_s=times, best_step=run.best_step)
     if unseen: scores['unseen_parameters'] = {k: v for k, v in unseen['scores'].items() if isinstance(v, dict) and 'power_spectrum' in v}
     page = write_report(out / 'report', f"cosmogan_nb: the {cfg.preset} emulator", sections, scores, meta)
@@ -286,7 +286,9 @@ def sample_cli(argv: list[str] | None = None) -> int:
     ap = command_parser('cosmogan sample', 'Sample maps from a trained generator into an HDF5 dataset file.')
     ap.add_argument('checkpoint', help='best.pt or checkpoint.pt of a run (or a saved generator)')
     ap.add_argument('-n', '--n', type=int, default=64, help='number of maps')
-    ap.add_argument('-o', '--out', required=True, help='the HDF5 dataset file to write')
+    ap.add_argument('-o', '--out', required=True, help='the HDF5 dataset file to write (with --format fits: a folder of FITS files)')
+    ap.add_argument('--format', choices=('h5', 'fits'), default='h5', help="h5: one dataset file; fits: one FITS file per map, as lenstools' ConvergenceMap.load reads")
+    ap.add_argument('--angle-deg', type=float, default=None, help="the maps' side in degrees for FITS files (default: what the training data recorded)")
     ap.add_argument('--batch-size', type=int, default=64, help='maps per forward pass')
     ap.add_argument('--seed', type=int, default=0, help='seed of the latent vectors')
     ap.add_argument('--param', action='append', default=[], metavar='NAME=VALUE', help='parameter value of a conditional generator (repeatable)')
@@ -296,10 +298,14 @@ def sample_cli(argv: list[str] | None = None) -> int:
         device = torch_device(a.device)
         G = load_generator(a.checkpoint, 'cpu', ema=a.ema).to(device)
         theta = parse_overrides(a.param, '--param') or None
+        angle = a.angle_deg if a.angle_deg is not None else getattr(G, 'field_deg', None)
+        if a.format == 'fits' and (angle is None or G.channels != 1):
+            raise ValueError('--format fits writes one-field sky maps: ' + ('the training data recorded no field size, pass --angle-deg' if angle is None else f'this generator makes {G.channels} fields'))
         maps = sample(G, a.n, theta, batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress)
         params = None if theta is None else np.tile(np.asarray([float(theta[k]) for k in G.param_names], np.float64), (a.n, 1))
-        save_maps(a.out, maps, params=params, param_names=G.param_names if theta is not None else None,
-                  transform=G.transform, source_checkpoint=str(Path(a.checkpoint).resolve()), step=G.step, seed=a.seed)
+        if a.format == 'fits': write_convergence_fits(a.out, maps[:, 0], angle, params, G.param_names if theta is not None else ())
+        else: save_maps(a.out, maps, params=params, param_names=G.param_names if theta is not None else None,
+                        transform=G.transform, source_checkpoint=str(Path(a.checkpoint).resolve()), step=G.step, seed=a.seed)
         print(f"wrote {a.n} maps to {a.out}", file=sys.stderr)
     return run_parser(ap, argv, work)
 

@@ -146,5 +146,6 @@ def load_generator(path, map_location='cpu', ema: bool = True) -> Generator:
     try: G.transform = transform_from_dict(meta.get('transform'))
     except (TypeError, ValueError, KeyError) as e: raise ValueError(f"{str(path)!r}: its data transform is invalid: {e}") from None
     G.param_names = list(meta.get('param_names') or [])
+    G.field_deg, G.box_size = meta.get('field_deg'), meta.get('box_size')   # the maps' side (degrees on the sky, or a box's length), when the data said
     G.step = ck.get('step')
     return G.to(map_location).eval()

@@ -378,11 +378,11 @@ class InterpolationExplorer:
 # %% ../nbs/04_latent.ipynb #0864f7c9
 @patch
 def _param_sliders(self: InterpolationExplorer, theta, param_ranges, param_names):
-    "One slider per conditioning parameter over `param_ranges` (default: the generator's config, else [-1, 1])."
+    "One slider per conditioning parameter over `param_ranges`, named `param_names` (default: the generator's own, as `load_generator` sets them, else [-1, 1] and theta_i)."
     if self.n_params == 0: return []
     config = getattr(self.G, 'config', None) or {}
-    ranges = param_ranges or config.get('param_ranges') or [(-1.0, 1.0)] * self.n_params
-    names = param_names or config.get('param_names') or [f'theta_{i}' for i in range(self.n_params)]
+    ranges = param_ranges or getattr(self.G, 'param_ranges', None) or config.get('param_ranges') or [(-1.0, 1.0)] * self.n_params
+    names = param_names or getattr(self.G, 'param_names', None) or config.get('param_names') or [f'theta_{i}' for i in range(self.n_params)]
     if len(ranges) != self.n_params or len(names) != self.n_params:
         raise ValueError(f"param_ranges and param_names need n_params={self.n_params} entries, got {len(ranges)} and {len(names)}")
     theta = [(lo + hi) / 2 for lo, hi in ranges] if theta is None else np.asarray(theta, dtype=float).reshape(-1).tolist()

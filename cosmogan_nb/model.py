@@ -15,12 +15,13 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 from torch.utils.flop_counter import FlopCounterMode
 from .files import atomic_open
 from .datasets import per_channel
+from .statistics import fourier_shells, shell_power_spectrum   # the one binning of every spectrum
 
 # %% auto #0
 __all__ = ['UPSAMPLE_MODES', 'G_CONDITIONING_MODES', 'D_CONDITIONING_MODES', 'dcgan_init_', 'ConditionalBatchNorm',
            'normalise_params', 'Generator', 'Discriminator', 'at_least_float32', 'PixelQuantileCritic',
-           'shell_power_spectrum', 'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty',
-           'save_model', 'load_model', 'forward_flops', 'forward_time']
+           'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty', 'save_model', 'load_model',
+           'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -280,31 +281,6 @@ class PixelQuantileCritic(nn.Module):
         return self.mlp(f if t is None else torch.cat([f, t.to(f.dtype)], 1)).squeeze(1)
 
 # %% ../nbs/01_model.ipynb #652c34c4
-def _shells(size: int, n_bins: int) -> tuple[Tensor, Tensor, Tensor]:
-    "Shell of each rfft2 mode (|k| rounded, in units of 2pi/L; n_bins + 1 for k = 0 and beyond n_bins), its weight and the weighted modes per shell 1..n_bins."
-    nx, ny = torch.fft.fftfreq(size, 1 / size, dtype=torch.float64), torch.fft.rfftfreq(size, 1 / size, dtype=torch.float64)
-    shell = torch.floor(torch.sqrt(nx[:, None] ** 2 + ny[None, :] ** 2) + 0.5).long()
-    shell = torch.where((shell >= 1) & (shell <= n_bins), shell - 1, n_bins).flatten()
-    w = torch.full((size, size // 2 + 1), 2.0, dtype=torch.float64)
-    w[:, 0] = 1.0
-    if size % 2 == 0: w[:, -1] = 1.0                                 # the ky = 0 and ky = N/2 columns hold no conjugate pair
-    modes = torch.zeros(n_bins + 1, dtype=torch.float64).index_add_(0, shell, w.flatten())[:n_bins]
-    return shell, w.flatten(), modes
-
-def shell_power_spectrum(x: Tensor, n_bins: int | None = None) -> Tensor:
-    "Differentiable power spectrum (B, C, n_bins) of (B, C, N, N) maps in shells |k| = 1..n_bins (default N/2), in pixel units as `statistics.power_spectrum`."
-    size = x.shape[-1]
-    n_bins = size // 2 if n_bins is None else n_bins
-    return _shell_power(x, *_shells(size, n_bins))
-
-def _shell_power(x: Tensor, shell: Tensor, w: Tensor, modes: Tensor) -> Tensor:
-    "Shell-binned sum of w |rfft2(x)|^2 over the modes, per map and channel, normalised as `statistics.power_spectrum` (L = N pixels)."
-    f = torch.fft.rfft2(x)
-    p = (f.real ** 2 + f.imag ** 2).flatten(-2) * w.to(f.real.dtype)
-    n_bins, size = len(modes), x.shape[-1]
-    out = p.new_zeros(p.shape[:-1] + (n_bins + 1,)).index_add_(-1, shell, p)[..., :n_bins]
-    return out / (modes.to(p.dtype) * size ** 2)
-
 class PowerSpectrumCritic(nn.Module):
     "Discriminator term on each map's power spectrum: an MLP of its standardised log power in shells |k| = 1..n_bins (and normalised parameters)."
     def __init__(self, channels: int = 1, size: int = 64, n_bins: int | None = None, n_params: int = 0, center=0.0, scale=1.0,
@@ -319,7 +295,7 @@ class PowerSpectrumCritic(nn.Module):
         if min(self.scale) <= 0: raise ValueError(f"spectrum_scale must be positive, got {scale!r}")
         self.gain, self.clip, self.bound = float(gain), float(clip), float(bound)
         if not self.bound > 0: raise ValueError(f"spectrum_bound must be positive, got {bound!r}")
-        for name, t in zip(('_shell', '_w', '_modes'), _shells(size, self.n_bins)): self.register_buffer(name, t, persistent=False)
+        for name, t in zip(('_shell', '_w', '_modes'), fourier_shells(size, self.n_bins)): self.register_buffer(name, t, persistent=False)
         self.register_buffer('_center', torch.tensor(self.center).reshape(channels, -1), persistent=False)
         self.register_buffer('_scale', torch.tensor(self.scale).reshape(channels, -1), persistent=False)
         self.mlp = nn.Sequential(nn.Linear(n + _check_int(n_params, 'n_params', 0), hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
@@ -331,7 +307,7 @@ class PowerSpectrumCritic(nn.Module):
 
     def log_power(self, x: Tensor) -> Tensor:
         "Natural log of each map's shell power (B, C, n_bins), in float32 at least."
-        return torch.log(_shell_power(at_least_float32(x), self._shell, self._w, self._modes).clamp_min(1e-30))
+        return torch.log(shell_power_spectrum(at_least_float32(x), shells=(self._shell, self._w, self._modes)).clamp_min(1e-30))
 
     def standardised(self, x: Tensor) -> Tensor:
         "The MLP's spectral inputs (B, C * n_bins): standardised log power times the gain, soft-clipped to +-clip by clip tanh(z / clip)."

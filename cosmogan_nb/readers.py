@@ -4,16 +4,16 @@
 
 # %% auto #0
 __all__ = ['CAMELS_PARAMS', 'GADGET_HEADER', 'read_npy_stack', 'check_shrink', 'resize_maps', 'parse_columbia_name',
-           'read_columbia_fits', 'read_param_table', 'read_camels', 'read_illustris_snapshot', 'read_gadget',
-           'gadget_slices']
+           'read_columbia_fits', 'write_convergence_fits', 'read_param_table', 'read_camels', 'read_illustris_snapshot',
+           'read_gadget', 'gadget_slices']
 
 # %% ../nbs/00d_readers.ipynb #68f1d9fc
-import os, re, warnings
+import io, os, re, warnings
 from pathlib import Path
 from typing import Sequence
 import numpy as np
 import h5py
-from .files import check_allocation, check_count, check_map_size, check_positive, error_reason, short_repr
+from .files import atomic_write_bytes, check_allocation, check_count, check_map_size, check_positive, error_reason, short_repr
 from .datasets import check_finite, check_map_layout, h5_read, open_h5
 from .simulations import cic_deposit, project_slabs
 
@@ -100,6 +100,24 @@ def read_columbia_fits(directory, size: int | None = 256, mode: str = 'resize', 
         maps.append(m.astype(np.float32)); params += [[cosmo['omega_m'], cosmo['sigma8']]] * len(m)
         angles += [angle if mode == 'resize' else angle * s / kappa.shape[0]] * len(m)
     return np.concatenate(maps), np.array(params), np.array(angles)
+
+# %% ../nbs/00d_readers.ipynb #6bb79d65
+def write_convergence_fits(folder, maps, angle_deg: float, params=None, param_names=(), prefix: str = 'map') -> list[Path]:
+    "One FITS file per map (N, N) of `maps` (N_maps, N, N) in `folder`: the map in the primary HDU, header ANGLE (degrees) and the parameters."
+    try: from astropy.io import fits
+    except ImportError: raise ImportError("writing FITS files needs astropy: pip install 'cosmogan_nb[fits]'") from None
+    m = np.asarray(maps)
+    if m.ndim != 3 or m.shape[1] != m.shape[2]: raise ValueError(f"maps must have shape (N_maps, N, N), got {m.shape}")
+    angle = float(check_positive('angle_deg', angle_deg))
+    p = np.zeros((len(m), 0)) if params is None else np.asarray(params, np.float64).reshape(len(m), -1)
+    folder = Path(folder); paths = []
+    for i, x in enumerate(m):
+        hdu = fits.PrimaryHDU(np.asarray(x, np.float32))
+        hdu.header['ANGLE'] = (angle, 'side of the map in degrees')
+        for name, v in zip(param_names, p[i]): hdu.header[str(name)[:8].upper()] = float(v)
+        buf = io.BytesIO(); hdu.writeto(buf)
+        paths.append(atomic_write_bytes(folder / f'{prefix}_{i:05d}.fits', buf.getvalue()))
+    return paths
 
 # %% ../nbs/00d_readers.ipynb #9cc7b64a
 CAMELS_PARAMS = ['omega_m', 'sigma8', 'A_SN1', 'A_AGN1', 'A_SN2', 'A_AGN2']

@@ -6,7 +6,7 @@ Docs: https://cosmogan-nb.github.io/cosmogan_nb/report.html.md"""
 
 # %% ../nbs/06_report.ipynb #14575823
 from __future__ import annotations
-import base64, datetime, html, io, json, math
+import base64, datetime, html, io, json, math, os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +14,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['LOSS_SEES', 'figure_png', 'ReportSection', 'render_report', 'write_report', 'evaluate', 'plot_sample_grid',
-           'plot_parameter_ordering', 'evaluation_sections', 'plot_unseen_spectra', 'unseen_sections']
+__all__ = ['SCORE_INFO', 'LOSS_SEES', 'figure_png', 'ReportSection', 'render_report', 'write_report', 'evaluate',
+           'plot_sample_grid', 'plot_parameter_ordering', 'evaluation_sections', 'plot_unseen_spectra',
+           'unseen_sections']
 
 # %% ../nbs/06_report.ipynb #3e0ce80a
 from .data import atomic_write_bytes
@@ -64,8 +65,8 @@ def render_report(title: str, sections: list[ReportSection], scores: dict | None
     "A self-contained HTML page: a title, run metadata, the agreement scores and every section with embedded figures."
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = [f"<h1>{html.escape(title)}</h1>", f'<p class="meta">Written {stamp}</p>']
-    if meta: head.append(_table_html(meta))
-    if scores: head.append(_section_html(ReportSection("Agreement scores", table=_flatten(scores))))
+    head.append(_table_html({**(meta or {}), **_versions()}))
+    if scores: head.append(f"<section><h2>Agreement scores</h2>{_scores_table(scores)}</section>")
     body = "\n".join(head + [_section_html(s) for s in sections])
     return f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>'
 
@@ -75,6 +76,47 @@ def _flatten(d: dict, prefix: str = "") -> dict:
         if isinstance(v, dict): out.update(_flatten(v, f"{prefix}{k} / "))
         else: out[f"{prefix}{k}"] = v
     return out
+
+# %% ../nbs/06_report.ipynb #b8cf52ee
+# What each agreement score measures, in which units, and the goal the project holds it to ('' where there is none)
+SCORE_INFO = {
+    'power_spectrum': ('mean |P_gen / P_ref - 1| over the resolved k bins', '< 0.15 (main job), < 0.05 (distribution goals)'),
+    'pixel_pdf': ('total-variation distance of the one-point PDFs, 0-1', ''),
+    'minkowski': ('largest |mean difference| of V0, V1, V2 over thresholds, in reference std', '<= 2'),
+    'minkowski_V0': ('area fraction: largest |mean difference|, in reference std', '<= 2'),
+    'minkowski_V1': ('boundary length: largest |mean difference|, in reference std', '<= 2'),
+    'minkowski_V2': ('Euler characteristic: largest |mean difference|, in reference std', '<= 2'),
+    'peaks': ('sum |peak-count difference| / sum of reference counts', ''),
+    'cross_correlation': ('largest |r_gen - r_ref| of the channel pairs over k', ''),
+    'power_spectrum_z': ('largest |mean P(k) difference| of a k bin, in standard errors of the mean', 'no more than ~3 (chance)'),
+    'power_spectrum_chi2': ('chi^2 / dof of the mean P(k) difference', '~1'),
+    'power_spectrum_pvalue': ('p-value of that difference (1: none detectable)', '> 0.01'),
+    'power_spectrum_std': ('mean |std_gen / std_ref - 1| of P(k) over k bins', 'std ratio within 0.8-1.25 in every bin'),
+    'power_spectrum_correlation': ('mean |R_gen - R_ref| of the k-bin correlation matrices', '<= 0.1'),
+    'bispectrum': ('mean |B_gen / B_ref - 1| over triangles measured to 10%', '<= 0.2'),
+    'moments_scatter': ('largest |scatter ratio - 1| of the per-map rms, skewness, kurtosis', ''),
+    'moments_scatter_rms': ('|std over maps of the per-map rms, gen / ref - 1|', 'ratio within 0.8-1.25'),
+    'moments_scatter_skewness': ('|std over maps of the per-map skewness, gen / ref - 1|', ''),
+    'moments_scatter_kurtosis': ('|std over maps of the per-map kurtosis, gen / ref - 1|', ''),
+    'fraction_between': ('fraction of k bins where an unseen value lies between the trained ones', '1'),
+    'best_step': ('the training step of the evaluated generator', ''),
+}
+
+def _scores_table(scores: dict) -> str:
+    "The agreement scores as a table: score, value, what it measures (units) and its goal."
+    rows = []
+    for key, v in _flatten(scores).items():
+        name = key.rsplit(' / ', 1)[-1].split('[')[0]
+        what, goal = SCORE_INFO.get(name, ('seconds' if key.startswith('timings_s') else '', ''))
+        rows.append(f"<tr><th>{html.escape(key)}</th><td>{_fmt(v)}</td><td>{html.escape(what)}</td><td>{html.escape(goal)}</td></tr>")
+    return "<table><tr><th>score</th><th>value</th><th>what it measures</th><th>goal</th></tr>" + "".join(rows) + "</table>"
+
+def _versions() -> dict:
+    "The versions a report's numbers were made with."
+    import platform, numpy, torch
+    from cosmogan_nb import __version__
+    return {'cosmogan_nb': __version__, 'torch': torch.__version__, 'numpy': numpy.__version__, 'python': platform.python_version(),
+            'machine': f"{platform.machine()}, {os.cpu_count()} CPUs" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else '')}
 
 # %% ../nbs/06_report.ipynb #6c9bd7cf
 def _jsonable(v):

@@ -14,12 +14,12 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['CPU_WORKERS', 'k_bin_edges', 'power_spectrum', 'cross_spectra', 'cross_correlation', 'independent_modes',
-           'gaussian_spectrum_variance', 'spectrum_covariance', 'bispectrum', 'bispectrum_triangles', 'pixel_pdf',
-           'pixel_moments', 'gradient_hessian', 'minkowski_functionals', 'peak_counts', 'mean_difference_test',
-           'compare', 'plot_power_spectra', 'plot_pixel_pdf', 'plot_minkowski', 'plot_peak_counts',
-           'plot_cross_spectra', 'plot_spectrum_scatter', 'plot_spectrum_correlation', 'plot_bispectrum',
-           'plot_moments']
+__all__ = ['CPU_WORKERS', 'k_bin_edges', 'binned_cross_power', 'fourier_shells', 'shell_power_spectrum', 'power_spectrum',
+           'cross_spectra', 'cross_correlation', 'independent_modes', 'gaussian_spectrum_variance',
+           'spectrum_covariance', 'bispectrum', 'bispectrum_triangles', 'pixel_pdf', 'pixel_moments',
+           'gradient_hessian', 'minkowski_functionals', 'peak_counts', 'mean_difference_test', 'compare',
+           'plot_power_spectra', 'plot_pixel_pdf', 'plot_minkowski', 'plot_peak_counts', 'plot_cross_spectra',
+           'plot_spectrum_scatter', 'plot_spectrum_correlation', 'plot_bispectrum', 'plot_moments']
 
 # %% ../nbs/03_statistics.ipynb #9d4c7046
 _PI = math.pi
@@ -125,8 +125,14 @@ def _bin_index(x: torch.Tensor, edges: np.ndarray, close_last: bool = False) -> 
     return j
 
 # %% ../nbs/03_statistics.ipynb #e43055be
+def _quantity(x, unit: str | None = None):
+    "A plain number from a number or an astropy Quantity (converted to `unit`, or in its own unit when None), without importing astropy."
+    if hasattr(x, 'to_value') and hasattr(x, 'unit'): return float(x.to_value(unit) if unit else x.value)
+    return x
+
 def _side(n: int, box_size: float | None, field_deg: float | None) -> float:
-    "Side length L of an N-pixel map: box size, field in radians (k becomes the multipole ell), or N pixels."
+    "Side length L of an N-pixel map: box size, field in radians (k becomes the multipole ell), or N pixels; astropy Quantities welcome."
+    box_size, field_deg = _quantity(box_size), _quantity(field_deg, 'deg')   # a box in its own unit (k in its inverse), a field in degrees
     if box_size is not None and field_deg is not None: raise ValueError("give box_size or field_deg, not both")
     if box_size is not None:
         if not box_size > 0: raise ValueError(f"box_size must be positive, got {box_size}")
@@ -160,6 +166,28 @@ def _fourier_grid(n: int, L: float, device) -> tuple[torch.Tensor, torch.Tensor]
     if n % 2 == 0: w[-1] = 1.0
     return k.to(device), w.expand(n, -1).to(device)
 
+# %% ../nbs/03_statistics.ipynb #7700a07b
+def binned_cross_power(fa: torch.Tensor, fb: torch.Tensor, index: torch.Tensor, weights: torch.Tensor, n_bins: int) -> torch.Tensor:
+    "Per bin, the sum over its rfft2 modes of weights * Re(F_a conj F_b): (..., n_bins), differentiable; `index` gives each (flattened) mode's bin."
+    p = (fa.real * fb.real + fa.imag * fb.imag) * weights.to(fa.real.dtype)
+    return p.new_zeros(p.shape[:-2] + (n_bins,)).index_add_(-1, index, p.flatten(-2))
+
+def fourier_shells(size: int, n_bins: int | None = None) -> tuple:
+    "Integer shells |k| = 1..n_bins (default N/2, in units of 2 pi / L) of the rfft2 grid: each mode's shell (n_bins: k = 0 or beyond), the mode weights, the modes per shell."
+    n_bins = size // 2 if n_bins is None else n_bins
+    k, w = _fourier_grid(size, 2 * _PI, 'cpu')                      # a side of 2 pi: |k| in units of the fundamental
+    shell = torch.floor(k + 0.5).long()
+    index = torch.where((shell >= 1) & (shell <= n_bins), shell - 1, n_bins).flatten()
+    return index, w.contiguous(), torch.zeros(n_bins + 1, dtype=torch.float64).index_add_(0, index, w.flatten())[:n_bins]
+
+def shell_power_spectrum(x: torch.Tensor, n_bins: int | None = None, shells: tuple | None = None) -> torch.Tensor:
+    "Differentiable power spectrum (..., n_bins) of torch maps (..., N, N) in the shells of `fourier_shells`, normalised as `power_spectrum` (L = N pixels)."
+    size = x.shape[-1]
+    index, w, modes = shells if shells is not None else fourier_shells(size, n_bins)
+    f = torch.fft.rfft2(x)
+    p = binned_cross_power(f, f, index.to(x.device), w.to(x.device), len(modes) + 1)[..., :len(modes)]
+    return p / (modes.to(x.device, p.dtype) * size ** 2)
+
 # %% ../nbs/03_statistics.ipynb #a9930d34
 def _spectra(xs: list, pairs: list, L: float, edges: np.ndarray, chunk_size: int | None):
     "Binned spectra Re(F_a F_b*) (L/N^2)^2 of a list of (M, N, N) map sets for index `pairs`: returns k (nb,), P (M, len(pairs), nb), modes (nb,) over non-empty bins."
@@ -175,9 +203,7 @@ def _spectra(xs: list, pairs: list, L: float, edges: np.ndarray, chunk_size: int
     def chunk(s, e):
         f = [torch.fft.rfft2(xi[s:e]) for xi in xs]                 # (b, N, N//2+1) complex
         for p, (a, b) in enumerate(pairs):
-            pw = torch.addcmul(f[a].real * f[b].real, f[a].imag, f[b].imag)   # Re(F_a conj F_b)
-            pw = pw.mul_(wx).flatten(1)
-            out[s:e, p] = torch.zeros(e - s, nb + 2, dtype=x.dtype, device=x.device).scatter_add_(1, j.expand(e - s, -1), pw)
+            out[s:e, p] = binned_cross_power(f[a], f[b], j, wx, nb + 2)
     _for_chunks(m, n, chunk_size and max(1, chunk_size // c), x.device, chunk)
     keep = (modes[1:nb + 1] > 0)
     norm = (L / n**2) ** 2
@@ -607,6 +633,7 @@ def compare(reference, generated, box_size: float | None = None, field_deg: floa
             triangles=None) -> dict:
     "Every statistic of a reference and a generated set (mean, std, ratio; scatter, correlations, bispectrum, moments) and a flat dict of agreement `scores`."
     ref, gen = _channels(reference, 'reference'), _channels(generated, 'generated')
+    box_size, field_deg = _quantity(box_size), _quantity(field_deg, 'deg')
     if tuple(ref.shape[1:]) != tuple(gen.shape[1:]):
         raise ValueError(f"reference and generated must share (C, N, N), got {tuple(ref.shape[1:])} and {tuple(gen.shape[1:])}")
     C, n = ref.shape[1], ref.shape[-1]

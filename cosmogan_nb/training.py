@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_training.ipynb #13c83901
 from __future__ import annotations
-import copy, dataclasses, io, json, math, os, pickle, platform, re, shutil, sys, time, warnings
+import copy, dataclasses, hashlib, io, json, math, os, pickle, platform, re, shutil, sys, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
@@ -34,12 +34,12 @@ from .statistics import compare
 __all__ = ['PRESETS', 'check_field_types', 'DataConfig', 'ModelConfig', 'LossConfig', 'OptimConfig', 'ScheduleConfig',
            'EvalConfig', 'RuntimeConfig', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss',
            'gradient_penalty', 'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'split_indices',
-           'BatchSchedule', 'dataset_path', 'read_dataset_info', 'critic_pixel_moments', 'critic_spectrum_moments',
-           'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments', 'GlobalBatchNorm',
-           'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'RunInUseError', 'RunLock', 'clear_run',
-           'check_maps_finite', 'TrainResult', 'read_metrics', 'Callback', 'GANLearner', 'LRSchedule', 'EMA',
-           'AreaFractionTerm', 'DivergenceGuard', 'TimeLimit', 'MetricsLog', 'ProgressBar', 'Threads',
-           'HeldOutEvaluation', 'Checkpointing', 'Distributed', 'Compile', 'train', 'plot_training']
+           'BatchSchedule', 'dataset_path', 'read_dataset_info', 'dataset_fingerprint', 'critic_pixel_moments',
+           'critic_spectrum_moments', 'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments',
+           'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'RunInUseError',
+           'RunLock', 'clear_run', 'check_maps_finite', 'TrainResult', 'read_metrics', 'Callback', 'GANLearner',
+           'LRSchedule', 'EMA', 'AreaFractionTerm', 'DivergenceGuard', 'TimeLimit', 'MetricsLog', 'ProgressBar',
+           'Threads', 'HeldOutEvaluation', 'Checkpointing', 'Distributed', 'Compile', 'train', 'plot_training']
 
 # %% ../nbs/02_training.ipynb #c9f771e3
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -399,7 +399,17 @@ def read_dataset_info(path, config: TrainConfig) -> dict:
     if params.size:
         lo, hi = params.min(0), params.max(0)
         ranges = [(float(a), float(b) if b > a else float(a) + 1.0) for a, b in zip(lo, hi)]
-    return dict(n=shape[0], shape=shape[1:], params=params, param_names=names, param_ranges=ranges, transform=transform)
+    return dict(n=shape[0], shape=shape[1:], params=params, param_names=names, param_ranges=ranges, transform=transform,
+                field_deg=ds.attrs.get('field_deg'), box_size=ds.attrs.get('box_size'))   # the maps' side, for files that need it (FITS)
+
+# %% ../nbs/02_training.ipynb #91a3e8e8
+def dataset_fingerprint(path) -> str:
+    "A short hash of a dataset file's shape, parameters and first and last maps: the same data wherever the file lies (a moved run can resume)."
+    with h5py.File(path, 'r') as f:
+        m, h = f['maps'], hashlib.sha1(str(f['maps'].shape).encode())
+        h.update(np.ascontiguousarray(f['params'][...]).tobytes())
+        for i in sorted({0, len(m) - 1}): h.update(np.ascontiguousarray(m[i]).tobytes())
+    return h.hexdigest()[:16]
 
 # %% ../nbs/02_training.ipynb #cd3de138
 def _spread(indices, n_max: int) -> np.ndarray:
@@ -668,8 +678,8 @@ def _divergence(losses: dict, steps: tuple, max_loss: float | None, kept: str) -
 
 # %% ../nbs/02_training.ipynb #cab4897c
 def _resumable(name: str) -> bool:
-    "May this field change when a run is resumed? Where it runs, how it is watched and how long it goes on; not what it computes."
-    return (name.startswith(('runtime.', 'evaluation.')) and name != 'evaluation.select_by') or name in ('schedule.max_steps', 'schedule.minutes')
+    "May this field change when a run is resumed? Where it runs, how it is watched, how long it goes on and where its data file lies; not what it computes."
+    return (name.startswith(('runtime.', 'evaluation.')) and name != 'evaluation.select_by') or name in ('schedule.max_steps', 'schedule.minutes', 'data.source')
 
 @dataclass
 class TrainResult:
@@ -776,6 +786,8 @@ def _restore(ck: dict, ck_path, models: tuple, optimisers: tuple, info: dict, de
     if (ck['data'].get('n_maps'), tuple(ck['data'].get('shape', ()))) != (info['n'], info['shape']):
         raise ValueError(f"cannot resume {str(ck_path)!r}: its dataset had {ck['data'].get('n_maps')} maps of shape {tuple(ck['data'].get('shape', ()))}, "
                          f"the run's has {info['n']} of shape {info['shape']}")
+    if ck['data'].get('fingerprint') not in (None, info.get('fingerprint')):   # the same maps, wherever the file lies (older checkpoints have none)
+        raise ValueError(f"cannot resume {str(ck_path)!r}: its dataset differs from this one (fingerprint {ck['data']['fingerprint']} vs {info.get('fingerprint')})")
     (G, D, G_ema), (opt_g, opt_d) = models, optimisers
     try:
         G.load_state_dict(ck['generator']['state_dict']); D.load_state_dict(ck['discriminator']['state_dict'])
@@ -1012,6 +1024,7 @@ def _run_data(config: TrainConfig, out: Path, progress: bool, rank: int, world: 
     if world > 1: dist.barrier(); path = dataset_path(config, out, False)
     info = read_dataset_info(path, config)
     check_maps_finite(path, info['transform'])
+    info['fingerprint'] = dataset_fingerprint(path)
     return path, info, *split_indices(info['n'], config.data.holdout, config.data.data_seed)
 
 def _place(models: tuple, optimisers: tuple, device, channels_last: bool):
@@ -1081,7 +1094,8 @@ def _train(config: TrainConfig, out: Path, resume: bool, overwrite: bool, progre
     _place((G, D, G_ema), (opt_g, opt_d), device, config.runtime.channels_last)
     records = _start_files(config, out, step, resume=ck is not None) if rank == 0 else []
     meta = dict(transform=info['transform'].to_dict(), param_names=info['param_names'], param_ranges=info['param_ranges'],
-                n_maps=info['n'], shape=list(info['shape']), holdout=torch.from_numpy(hold_idx))
+                n_maps=info['n'], shape=list(info['shape']), holdout=torch.from_numpy(hold_idx), fingerprint=info['fingerprint'],
+                field_deg=info['field_deg'], box_size=info['box_size'])
     batches = _batches(path, info, train_idx, BatchSchedule(len(train_idx), config.optim.batch_size, config.seed), step * config.optim.n_critic,
                        rank * (config.optim.batch_size // world), (rank + 1) * (config.optim.batch_size // world), device, config.runtime.in_memory, config.runtime.num_workers, config.data.conditional)
     learn = GANLearner(config, G, D, opt_g, opt_d, batches, _callbacks(config, world, device, progress, _evaluation(config, info, path, train_idx, hold_idx, rank)) + cbs,

@@ -91,3 +91,23 @@ def test_demo_on_a_users_dataset_file(tmp_path):
     assert json.loads((out / 'train' / 'config.json').read_text())['data']['source'] == str(f)
     scores = json.loads((out / 'report' / 'scores.json').read_text())
     assert all(math.isfinite(scores[g]['power_spectrum']) for g in ('sigma8=0.436', 'sigma8=0.814'))
+
+
+def test_a_copied_demo_folder_resumes(demo_run, tmp_path):
+    "The demo's folder copied elsewhere (its data paths change with it) runs again from its checkpoint."
+    shutil.copytree(demo_run[0] / 'demo', tmp_path / 'copy')
+    r = run('demo', '--tiny', '--out', str(tmp_path / 'copy'), '--no-progress', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads((tmp_path / 'copy' / 'train' / 'config.json').read_text())['data']['source'] == str(tmp_path / 'copy' / 'data' / 'wl_train.h5')
+
+
+def test_sample_fits_files_that_lenstools_reads(demo_run, tmp_path):
+    "`cosmogan sample --format fits`: one FITS file per map, the map in the primary HDU and its side in degrees (header ANGLE)."
+    fits = pytest.importorskip('astropy.io.fits')
+    ck = demo_run[0] / 'demo' / 'train' / 'checkpoint.pt'
+    r = run('sample', str(ck), '-n', '3', '--param', 'sigma8=0.6', '--format', 'fits', '-o', str(tmp_path / 'fits'), '--no-progress')
+    assert r.returncode == 0, r.stderr
+    files = sorted((tmp_path / 'fits').glob('*.fits'))
+    assert len(files) == 3
+    with fits.open(files[0]) as h:
+        assert h[0].data.shape == (64, 64) and h[0].header['ANGLE'] == 3.5 and h[0].header['SIGMA8'] == 0.6

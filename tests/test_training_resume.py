@@ -1,5 +1,5 @@
 "Kill-and-resume (SIGKILL at a random moment, then --resume continues the same schedule) and checkpoints that must be refused."
-import json, os, random, signal, subprocess, sys, time
+import json, os, random, shutil, signal, subprocess, sys, time
 from pathlib import Path
 
 import pytest
@@ -113,3 +113,14 @@ def test_a_run_written_before_the_config_groups_loads_and_resumes(data, tmp_path
     a, b = load_checkpoint(out / 'checkpoint.pt'), load_checkpoint(straight / 'checkpoint.pt')
     assert a['step'] == STEPS and a['config'] == b['config']                        # written back in the grouped layout
     for k, v in b['generator']['state_dict'].items(): torch.testing.assert_close(a['generator']['state_dict'][k], v, rtol=1e-5, atol=1e-6)
+
+def test_a_moved_run_resumes_and_another_dataset_is_refused(data, tmp_path):
+    "A run folder and its data copied elsewhere resume (the data's path may change, its maps may not)."
+    cfg = _cfg(data).replace(lr_decay_start=1.0, g_area_start=0.0, max_steps=6)
+    train(cfg, tmp_path / 'here', progress=False)
+    shutil.copytree(tmp_path / 'here', tmp_path / 'there'); shutil.copy(data, tmp_path / 'moved.h5')
+    assert train_cli(['--resume', '--out', str(tmp_path / 'there'), '--data', str(tmp_path / 'moved.h5'), '--max-steps', '8', '--no-progress']) == 0
+    assert load_checkpoint(tmp_path / 'there' / 'checkpoint.pt')['step'] == 8
+    other = make_dataset('wl', tmp_path / 'other.h5', n_maps=96, size=32, seed=5, progress=False)   # same shape, other maps
+    with pytest.raises(ValueError, match='its dataset differs'):
+        train(cfg.replace(data=str(other), max_steps=10), tmp_path / 'there', resume=True, progress=False)
