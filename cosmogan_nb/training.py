@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_training.ipynb #13c83901
 from __future__ import annotations
-import copy, dataclasses, hashlib, io, json, math, os, pickle, platform, re, shutil, sys, time, warnings
+import copy, hashlib, json, math, os, platform, shutil, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
@@ -22,13 +22,11 @@ from fastcore.basics import patch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .data import (DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, check_allocation,
-                              make_dataset, save_maps, transform_from_dict)
-from .model import (D_CONDITIONING_MODES, G_CONDITIONING_MODES, UPSAMPLE_MODES, Discriminator, Generator, at_least_float32,
-                               shell_power_spectrum)
+from .data import DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, make_dataset, save_maps
+from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, UPSAMPLE_MODES, Discriminator, Generator, at_least_float32
 from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
                                    theta_batch, torch_device)   # training's own names too, for code that imports them from here
-from .statistics import compare
+from .statistics import compare, shell_power_spectrum
 
 # %% auto #0
 __all__ = ['PRESETS', 'check_field_types', 'DataConfig', 'ModelConfig', 'LossConfig', 'OptimConfig', 'ScheduleConfig',
