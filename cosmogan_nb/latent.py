@@ -127,9 +127,9 @@ def interpolate_params(G, z, theta0, theta1, steps: int, batch_size: int = 64) -
     return generate(G, z.expand(int(steps), -1), theta=thetas, batch_size=batch_size)
 
 # %% ../nbs/04_latent.ipynb #544449ca
-def spectra(maps, box_size=None, bins=None):
-    "Power spectra (k, P) of a batch of maps with `cosmogan_nb.statistics.power_spectrum`, as float64 numpy."
-    k, P = power_spectrum(maps, box_size=box_size, bins=bins)
+def spectra(maps, box_size=None, bins=None, field_deg=None):
+    "Power spectra (k, P) of a batch of maps with `cosmogan_nb.statistics.power_spectrum`, as float64 numpy (`field_deg`: k is the multipole ell)."
+    k, P = power_spectrum(maps, box_size=box_size, bins=bins, field_deg=field_deg)
     return _np(k), _np(P)
 
 def latent_spectra(G, z, theta=None, box_size=None, bins=None, batch_size: int = 64, progress: bool = False):
@@ -348,13 +348,18 @@ def map_png(x, vmin: float = -1.0, vmax: float = 1.0, cmap: str = 'inferno') -> 
 
 # %% ../nbs/04_latent.ipynb #1de0c918
 class InterpolationExplorer:
-    "Live explorer: a slider for t between two chosen endpoints, parameter sliders, and the map with its P(k) (colour scale: vmin/vmax or the first path's)."
+    "Live explorer: a slider for t between two chosen endpoints, parameter sliders, and the map with its P(k), in physical units when G has a transform."
     def __init__(self, G, steps: int = 33, method: str = 'slerp', n_seeds: int = 10, latents: dict | None = None, theta=None,
                  param_ranges=None, param_names=None, box_size=None, bins=None, channel: int = 0, vmin: float | None = None, vmax: float | None = None,
-                 cache_size: int = 16):
+                 cache_size: int = 16, physical: bool | None = None):
         if getattr(G, 'latent_dim', None) is None: raise TypeError("G must have a `latent_dim` attribute")
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2: raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
         self.G, self.steps, self.box_size, self.bins, self.channel, self.vmin, self.vmax = G, steps, box_size, bins, channel, vmin, vmax
+        # maps in physical units through the generator's transform (as load_generator sets it), spectra against ell on the sky
+        self.physical = getattr(G, 'transform', None) is not None if physical is None else bool(physical)
+        if self.physical and getattr(G, 'transform', None) is None: raise ValueError("physical=True needs G.transform (load the generator with load_generator)")
+        self.field_deg = getattr(G, 'field_deg', None) if box_size is None and self.physical else None
+        if self.box_size is None and self.physical: self.box_size = None if self.field_deg else getattr(G, 'box_size', None)
         self.latents = {f'seed {s}': seed_latent(s, G.latent_dim) for s in range(n_seeds)}
         self.latents.update({name: _as_tensor(v, name).reshape(-1).float() for name, v in (latents or {}).items()})
         if len(self.latents) < 2: raise ValueError("the explorer needs at least two endpoint choices (n_seeds + len(latents) >= 2)")
@@ -401,8 +406,9 @@ def path(self: InterpolationExplorer, start: str, end: str, method: str = 'slerp
     key = (start, end, method, None if theta is None else tuple(float(v) for v in theta))
     if key in self._paths: self._paths.move_to_end(key); return self._paths[key]
     maps = interpolate(self.G, self.latents[start], self.latents[end], self.steps, method, theta=theta)
+    if self.physical: maps = torch.as_tensor(np.asarray(self.G.transform.inverse(np.clip(maps.numpy(), -1, 1 - 1e-6)), np.float32))
     maps = maps[:, self.channel] if maps.ndim == 4 else maps
-    k, P = spectra(maps, box_size=self.box_size, bins=self.bins)
+    k, P = spectra(maps, box_size=self.box_size, bins=self.bins, field_deg=self.field_deg)
     self.n_generated += 1
     if self.vmin is None or self.vmax is None: self.vmin, self.vmax = color_limits(maps)    # fixed from the first path on
     self._paths[key] = dict(maps=maps, k=k, P=P, ylim=(P.min() / 1.5, P.max() * 1.5))
@@ -428,7 +434,7 @@ def _spectrum_png(self: InterpolationExplorer, key, p: dict, i: int) -> bytes:
     if self._drawn != key:
         ax = self._ax; ax.clear()
         ax.plot(p['k'], p['P'][0], color='0.6', ls='--'); ax.plot(p['k'], p['P'][-1], color='0.6', ls=':')
-        _log_axes(ax); ax.set_ylim(*p['ylim']); ax.set(xlabel='k', ylabel='P(k)')
+        _log_axes(ax); ax.set_ylim(*p['ylim']); ax.set(xlabel=r'$\ell$' if self.field_deg else 'k', ylabel='P(k)')
         self._line, = ax.plot(p['k'], p['P'][i], 'C0-', lw=2, animated=True)
         self._fig.tight_layout(); self._canvas.draw()
         self._background, self._drawn = self._canvas.copy_from_bbox(self._fig.bbox), key
