@@ -91,11 +91,6 @@ def _wavenumbers(size: int, side: float, half: bool = False) -> np.ndarray:
     k2 = 2 * np.pi * np.fft.rfftfreq(size, d=side / size) if half else k1
     return np.sqrt(k1[:, None] ** 2 + k2[None, :] ** 2)
 
-def _rfft_weights(size: int) -> np.ndarray:
-    "How many full-grid modes each rfft2 cell stands for (1 on the ky = 0 and ky = N/2 columns, else 2)."
-    w = np.full(size // 2 + 1, 2.0); w[0] = 1; w[-1] = 1
-    return np.broadcast_to(w, (size, size // 2 + 1))
-
 def _gaussian_field_2d(rng: np.random.Generator, amplitude: np.ndarray) -> np.ndarray:
     "One 2D Gaussian field: irfft2(rfft2(white noise) * amplitude), amplitude = sqrt(P) N / L on the rfft grid."
     n = amplitude.shape[0]
