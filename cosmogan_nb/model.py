@@ -19,9 +19,9 @@ from .statistics import fourier_shells, shell_power_spectrum   # the one binning
 
 # %% auto #0
 __all__ = ['UPSAMPLE_MODES', 'G_CONDITIONING_MODES', 'D_CONDITIONING_MODES', 'dcgan_init_', 'ConditionalBatchNorm',
-           'normalise_params', 'Generator', 'Discriminator', 'at_least_float32', 'PixelQuantileCritic',
-           'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty', 'save_model', 'load_model',
-           'forward_flops', 'forward_time']
+           'normalise_params', 'PixelNorm', 'Generator', 'MinibatchStd', 'Discriminator', 'at_least_float32',
+           'PixelQuantileCritic', 'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty',
+           'save_model', 'load_model', 'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -140,6 +140,17 @@ def _theta_input(model: nn.Module, theta, batch_size: int, like: Tensor) -> Tens
     if isinstance(theta, Tensor): theta = theta.to(like.device)
     return normalise_params(theta, model.param_ranges, batch_size).to(device=like.device, dtype=like.dtype)
 
+# %% ../nbs/01_model.ipynb #f0a3b144
+class PixelNorm(nn.Module):
+    "Each pixel's feature vector scaled to unit root-mean-square over the channels (Karras et al. 2018)."
+    def forward(self, x: Tensor) -> Tensor: return x * torch.rsqrt(x.pow(2).mean(1, keepdim=True) + 1e-8)
+
+def _norm_call(m: nn.Module, h: Tensor, t: Tensor | None) -> Tensor:
+    "One layer of G's stack, passing theta to the conditional norms (also to one behind a PixelNorm)."
+    if isinstance(m, ConditionalBatchNorm): return m(h, t)
+    if isinstance(m, nn.Sequential) and isinstance(m[0], PixelNorm): return _norm_call(m[1], m[0](h), t)
+    return m(h)
+
 # %% ../nbs/01_model.ipynb #e80546e8
 UPSAMPLE_MODES = ('transpose', 'nearest')
 G_CONDITIONING_MODES = ('input', 'batchnorm')
@@ -148,7 +159,7 @@ class Generator(nn.Module):
     "The paper's DCGAN generator: latent `z` (and parameters `theta`) -> maps (B, channels, size, size) in [-1, 1]."
     def __init__(self, latent_dim: int = 64, channels: int = 1, size: int = 256, width: float = 1.0,
                  n_params: int = 0, param_ranges: list | None = None, base_size: int | None = None,
-                 upsample: str = 'transpose', conditioning: str = 'input'):
+                 upsample: str = 'transpose', conditioning: str = 'input', pixel_norm: bool = False):
         super().__init__()
         self.latent_dim, self.channels = _check_int(latent_dim, 'latent_dim', 1), _check_int(channels, 'channels', 1)
         self.n_params, self.width = _check_int(n_params, 'n_params', 0), _check_width(width)
@@ -156,10 +167,11 @@ class Generator(nn.Module):
         self.size, self.param_ranges = size, _check_param_ranges(n_params, param_ranges)
         if upsample not in UPSAMPLE_MODES: raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
         if conditioning not in G_CONDITIONING_MODES: raise ValueError(f"conditioning must be one of {G_CONDITIONING_MODES}, got {conditioning!r}")
-        self.upsample, self.conditioning = upsample, conditioning
+        self.upsample, self.conditioning, self.pixel_norm = upsample, conditioning, bool(pixel_norm)
         ch, b = _stage_channels(self.n_stages, self.width), self.base_size
         up = _tconv if upsample == 'transpose' else _resize_conv
-        norm = (lambda c: ConditionalBatchNorm(c, n_params)) if conditioning == 'batchnorm' and n_params else _bn
+        bn = (lambda c: ConditionalBatchNorm(c, n_params)) if conditioning == 'batchnorm' and n_params else _bn
+        norm = (lambda c: nn.Sequential(PixelNorm(), bn(c))) if self.pixel_norm else bn
         layers = [nn.Linear(latent_dim + n_params, ch[0] * b * b), nn.Unflatten(1, (ch[0], b, b)), norm(ch[0]), nn.ReLU()]
         for c_in, c_out in zip(ch, ch[1:]): layers += [up(c_in, c_out), norm(c_out), nn.ReLU()]
         self.net = nn.Sequential(*layers, up(ch[-1], channels), nn.Tanh())
@@ -172,14 +184,22 @@ class Generator(nn.Module):
         "Plain (JSON-able) arguments that rebuild this model: `Generator(**G.config)`."
         return dict(latent_dim=self.latent_dim, channels=self.channels, size=self.size, width=self.width, n_params=self.n_params,
                     param_ranges=[list(r) for r in self.param_ranges] if self.param_ranges else None, base_size=self.base_size,
-                    upsample=self.upsample, conditioning=self.conditioning)
+                    upsample=self.upsample, conditioning=self.conditioning, **({'pixel_norm': True} if self.pixel_norm else {}))
 
     def forward(self, z: Tensor, theta=None) -> Tensor:
         z = _as_latent(z, self.latent_dim)
         t = _theta_input(self, theta, z.shape[0], z)
         h = z if t is None else torch.cat([z, t], 1)
-        for m in self.net: h = m(h, t) if isinstance(m, ConditionalBatchNorm) else m(h)
+        for m in self.net: h = _norm_call(m, h, t)
         return h
+
+# %% ../nbs/01_model.ipynb #d23b098e
+class MinibatchStd(nn.Module):
+    "ProGAN's minibatch standard deviation: one extra feature channel holding the batch's mean per-feature std (Karras et al. 2018)."
+    def forward(self, h: Tensor) -> Tensor:
+        hf = h if h.dtype == torch.float64 else h.float()                  # bf16 autocast: the spread in float32
+        s = hf.std(0, unbiased=False).mean().to(h.dtype) if h.shape[0] > 1 else h.new_zeros(())
+        return torch.cat([h, s.expand(h.shape[0], 1, *h.shape[2:])], 1)
 
 # %% ../nbs/01_model.ipynb #c4608005
 D_CONDITIONING_MODES = ('both', 'projection', 'channels')
@@ -190,7 +210,7 @@ class Discriminator(nn.Module):
                  param_ranges: list | None = None, spectral_norm: bool = False, batch_norm: bool = True,
                  conditioning: str = 'both', negative_slope: float = 0.2, base_size: int | None = None,
                  pixel_quantiles: int = 0, pixel_center=0.0, pixel_scale=1.0,
-                 spectrum_bins: int = 0, spectrum_center=0.0, spectrum_scale=1.0, spectrum_bound: float = 1.0):
+                 spectrum_bins: int = 0, spectrum_center=0.0, spectrum_scale=1.0, spectrum_bound: float = 1.0, minibatch_std: bool = False):
         super().__init__()
         self.channels, self.n_params = _check_int(channels, 'channels', 1), _check_int(n_params, 'n_params', 0)
         self.width, (self.base_size, self.n_stages) = _check_width(width), _grid(size, base_size)
@@ -204,7 +224,8 @@ class Discriminator(nn.Module):
         for c_in, c_out in zip(ch, ch[1:]):
             layers += [_conv(c_in, c_out)] + ([_bn(c_out)] if batch_norm else []) + [nn.LeakyReLU(self.negative_slope)]
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(ch[-1] * self.base_size ** 2, 1)
+        self.minibatch_std = MinibatchStd() if minibatch_std else None
+        self.head = nn.Linear((ch[-1] + bool(minibatch_std)) * self.base_size ** 2, 1)
         self.embed = nn.Linear(n_params, ch[-1], bias=False) if n_params and conditioning in ('both', 'projection') else None
         dcgan_init_(self)
         if spectral_norm:
@@ -225,7 +246,8 @@ class Discriminator(nn.Module):
                     spectral_norm=self.spectral_norm, batch_norm=self.batch_norm, conditioning=self.conditioning,
                     negative_slope=self.negative_slope, base_size=self.base_size, pixel_quantiles=self.pixel_quantiles,
                     **(self.pixel_critic.stats if self.pixel_critic is not None else {}), spectrum_bins=self.spectrum_bins,
-                    **(self.spectrum_critic.stats if self.spectrum_critic is not None else {}))
+                    **(self.spectrum_critic.stats if self.spectrum_critic is not None else {}),
+                    **({'minibatch_std': True} if self.minibatch_std is not None else {}))
 
     def forward(self, x: Tensor, theta=None) -> Tensor:
         want = (self.channels, self.size, self.size)
@@ -235,7 +257,7 @@ class Discriminator(nn.Module):
         extra = sum(c(x, t) for c in (self.pixel_critic, self.spectrum_critic) if c is not None)
         if self._channel_cond: x = torch.cat([x, t[:, :, None, None].expand(-1, -1, *x.shape[2:])], 1)
         h = self.features(x)
-        logit = self.head(h.flatten(1)).squeeze(1)
+        logit = self.head((h if self.minibatch_std is None else self.minibatch_std(h)).flatten(1)).squeeze(1)
         if self.embed is not None: logit = logit + (self.embed(t) * h.mean((2, 3))).sum(1)
         return logit + extra
 

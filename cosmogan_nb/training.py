@@ -87,10 +87,12 @@ class ModelConfig:
     base_size: int | None = None      # the networks' smallest grid (None: 16 from size 256 up, size/16 below)
     g_upsample: str = 'transpose'     # G's upsampling: 'transpose' (the paper's 5x5 stride-2) or 'nearest' (resize + 3x3 conv)
     g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
+    g_pixel_norm: bool = False        # ProGAN's pixelwise feature normalisation before each of G's BatchNorms
     d_spectral_norm: bool = False     # spectral normalisation in D
     d_batch_norm: bool = True         # BatchNorm in D's inner blocks (the paper)
     d_conditioning: str = 'both'      # where a conditional D sees theta: 'channels' (extra input channels), 'projection' or 'both'
     d_negative_slope: float = 0.2     # D's LeakyReLU slope
+    d_minibatch_std: bool = False     # D's head also sees the batch's feature spread (ProGAN's minibatch standard deviation)
     d_pixel_quantiles: int = 0        # pixel quantiles per channel that D's one-point critic sees (0: the paper's D)
     d_spectrum_critic: bool = False   # D also judges each map's power spectrum, in the shells |k| = 1..size/2
     d_spectrum_bound: float = 1.0     # the spectrum critic's term lies within +-this (1: the hinge margin)
@@ -257,7 +259,7 @@ class TrainConfig:
 
 # %% ../nbs/02_training.ipynb #63b15f00
 _QUICK = dict(source='wl', n_maps=3000, holdout=0.2, size=64,
-              width=0.125, g_upsample='nearest', g_conditioning='batchnorm', d_spectral_norm=True, d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5,
+              width=0.125, g_upsample='nearest', g_conditioning='batchnorm', g_pixel_norm=True, d_minibatch_std=True, d_spectral_norm=True, d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5,
               kind='hinge', g_area_weight=0.03, g_area_start=0.5, lr_g=1e-4, lr_d=4e-4, batch_size=32,
               max_steps=6000, minutes=13.0, lr_decay_start=0.5, ema=0.999,
               log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200, select_by='power_spectrum+pixel_pdf+minkowski/10')
@@ -748,7 +750,7 @@ def _models(config: TrainConfig, info: dict, path=None):
     torch.manual_seed(_seed(config.seed, 3))
     m = config.model
     G = Generator(latent_dim=m.latent_dim, channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size,
-                  upsample=m.g_upsample, conditioning=m.g_conditioning, **kw)
+                  upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, **kw)
     if (config.model.d_pixel_quantiles or config.model.d_spectrum_critic) and path is None:
         raise ValueError("d_pixel_quantiles and d_spectrum_critic need the dataset file: pass path, whose training maps standardise the critics")
     train_idx = split_indices(info['n'], config.data.holdout, config.data.data_seed)[0] if path is not None else None
@@ -760,7 +762,7 @@ def _models(config: TrainConfig, info: dict, path=None):
         kw.update(spectrum_bins=config.data.size // 2, spectrum_center=center, spectrum_scale=scale, spectrum_bound=config.model.d_spectrum_bound)
     if config.data.conditional: kw['conditioning'] = m.d_conditioning
     D = Discriminator(channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size, spectral_norm=m.d_spectral_norm,
-                      batch_norm=m.d_batch_norm, negative_slope=m.d_negative_slope, **kw)
+                      batch_norm=m.d_batch_norm, negative_slope=m.d_negative_slope, minibatch_std=m.d_minibatch_std, **kw)
     return G, D
 
 # %% ../nbs/02_training.ipynb #d536507d
