@@ -115,6 +115,7 @@ class DemoConfig:
     out: str = 'runs/demo'           # run folder: data/, train/ and report/ go here
     preset: str = 'quick'            # training preset (see 02_training)
     data: str | None = None          # a dataset file of the user's; None: the preset's built-in set (WL; CW for cw, quick-cw; multi-field for illustris, quick-illustris)
+    n_maps: int | None = None        # training maps generated for the built-in set (None: the preset's)
     n_heldout: int | None = None     # held-out maps generated for the built-in set, shared by its parameter values (None: 400; 800 for CW's 8)
     conditional: bool = True         # condition on the dataset's parameters, if it has any (sigma8 for the WL set)
     minutes: float | None = None     # training time limit (None: the preset's)
@@ -125,7 +126,7 @@ class DemoConfig:
 
     def __post_init__(self):
         if self.preset not in PRESETS: raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
-        for k, lo in (('n_heldout', 1), ('seed', 0), ('max_steps', 1)):
+        for k, lo in (('n_maps', 1), ('n_heldout', 1), ('seed', 0), ('max_steps', 1)):
             v = getattr(self, k)
             if (v is not None or k == 'seed') and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
                 raise ValueError(f"{k} must be an integer >= {lo}, got {v!r}")
@@ -146,6 +147,7 @@ def _demo_training_config(cfg: DemoConfig, data_path: str):
     if cfg.tiny: over.update(_tiny_overrides())
     if cfg.minutes is not None: over['minutes'] = cfg.minutes
     if cfg.max_steps is not None: over['max_steps'] = cfg.max_steps
+    if cfg.n_maps is not None: over['n_maps'] = cfg.n_maps
     return preset(cfg.preset, **over)
 
 # %% ../nbs/07_cli.ipynb #8d98e95e
@@ -200,7 +202,7 @@ def demo(cfg: DemoConfig | None = None, progress: bool = True, **overrides) -> d
     times['data'] = time.perf_counter() - t0
     run = train(tc, out / 'train', resume=(out / 'train' / 'checkpoint.pt').exists(), progress=progress)
     times['training'] = time.perf_counter() - t0 - times['data']
-    G = load_generator(run.best, map_location='cpu')
+    G = load_generator(run.best, map_location=torch_device(cfg.device))   # generated where it was trained (a GPU: 256^2 maps in seconds)
     ev = evaluate(G, held_p, indices=idx, seed=cfg.seed + 7)
     unseen_p = _unseen_data(cfg, tc, held_p, progress)
     unseen = evaluate(G, unseen_p, seed=cfg.seed + 11) if unseen_p is not None else None
