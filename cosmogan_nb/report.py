@@ -306,14 +306,15 @@ def plot_joint_pdf(joint: dict, channel_names: list | None = None):
     "Joint PDF of each channel pair (a row per pair), reference and generated side by side on one log colour scale: returns the Figure."
     P = len(joint['pairs'])
     names = channel_names or [f'channel {c}' for c in range(len(joint['edges']))]
-    fig, axs = plt.subplots(P, 2, figsize=(8.4, 3.6 * P), squeeze=False)
+    fig, axs = plt.subplots(P, 2, figsize=(8.4, 3.4 * P), squeeze=False, sharex='row', sharey='row', layout='constrained')
     for p, (a, b) in enumerate(joint['pairs']):
         ea, eb = joint['edges'][a], joint['edges'][b]
         top = max(joint['reference'][p].max(), joint['generated'][p].max(), 1e-300)
         norm = matplotlib.colors.LogNorm(vmin=top * 1e-4, vmax=top)
         for ax, key in zip(axs[p], ('reference', 'generated')):
             im = ax.pcolormesh(ea, eb, np.ma.masked_equal(joint[key][p].T, 0), norm=norm, cmap='viridis')
-            ax.set(xlabel=f'{names[a]} (transformed)', ylabel=f'{names[b]} (transformed)', title=f"{key}" + (f", TV distance {joint['tv'][p]:.3f}" if key == 'generated' else ''))
+            ax.set(xlabel=f'{names[a]} (transformed)', title=f"{key}" + (f", TV distance {joint['tv'][p]:.3f}" if key == 'generated' else ''))
+        axs[p, 0].set_ylabel(f'{names[b]} (transformed)')
         fig.colorbar(im, ax=axs[p].tolist(), shrink=0.85, label='probability per cell')
     return fig
 
@@ -328,7 +329,8 @@ def plot_responses(responses: list, k_label: str = 'k'):
             for c in range(len(ref)):
                 ax.plot(r['k'], ref[c], color=f'C{i}', lw=1.4 / (1 + c), label=f"{r['label']} ({r['score']:.3f})" if c == 0 else None)
                 ax.plot(r['k'], gen[c], color=f'C{i}', lw=1.4 / (1 + c), ls='--')
-        ax.set(xscale='log', yscale='log', xlabel=k_label, ylabel=f'response to {name}: P_hi / P_lo', title=f'{name} (solid: reference, dashed: generated)')
+        ax.set(xscale='log', xlabel=k_label, ylabel=f'response to {name}: P_hi / P_lo', title=f'{name} (solid: reference, dashed: generated)')
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.axhline(1, color='k', lw=0.6)
         ax.legend(fontsize=6, title='pair (score)', title_fontsize=6)
     fig.tight_layout()
