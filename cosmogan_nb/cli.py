@@ -17,7 +17,7 @@ import torch.distributed as dist
 from fastcore.docments import docments
 from .data import DATASET_PRESETS, MapDataset, atomic_write_bytes, make_dataset, load_maps, save_maps
 from .readers import write_convergence_fits
-from .inference import load_checkpoint, load_generator, sample, torch_device
+from .inference import load_checkpoint, load_generator, pretrained_path, sample, torch_device
 from .training import PRESETS, TrainConfig, plot_training, preset, split_indices, train
 from .report import ReportSection, evaluate, evaluation_sections, unseen_sections, write_report
 
@@ -299,9 +299,12 @@ def train_cli(argv: list[str] | None = None) -> int:
 
 # %% ../nbs/07_cli.ipynb #e88f3d0b
 def sample_cli(argv: list[str] | None = None) -> int:
-    "`cosmogan sample`: N maps from a checkpoint to an HDF5 dataset file, in physical units."
+    "`cosmogan sample`: N maps from a checkpoint or a pretrained generator to an HDF5 dataset file, in physical units."
     ap = command_parser('cosmogan sample', 'Sample maps from a trained generator into an HDF5 dataset file.')
-    ap.add_argument('checkpoint', help='best.pt or checkpoint.pt of a run (or a saved generator)')
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument('checkpoint', nargs='?', help='best.pt or checkpoint.pt of a run (or a saved generator)')
+    src.add_argument('--pretrained', metavar='NAME', help="a pretrained generator by name, instead of a checkpoint (cosmogan_nb.list_pretrained(); $COSMOGAN_NB_REGISTRY names another registry)")
+    ap.add_argument('--cache-dir', default=None, help='where downloaded pretrained weights are kept (default: $COSMOGAN_NB_CACHE, else ~/.cache/cosmogan_nb)')
     ap.add_argument('-n', '--n', type=int, default=64, help='number of maps')
     ap.add_argument('-o', '--out', required=True, help='the HDF5 dataset file to write (with --format fits: a folder of FITS files)')
     ap.add_argument('--format', choices=('h5', 'fits'), default='h5', help="h5: one dataset file; fits: one FITS file per map, as lenstools' ConvergenceMap.load reads")
@@ -313,7 +316,8 @@ def sample_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     def work(a):
         device = torch_device(a.device)
-        G = load_generator(a.checkpoint, 'cpu', ema=a.ema).to(device)
+        path = Path(a.checkpoint) if a.pretrained is None else pretrained_path(a.pretrained, a.cache_dir, progress=not a.no_progress)
+        G = load_generator(path, 'cpu', ema=a.ema).to(device)
         theta = parse_overrides(a.param, '--param') or None
         angle = a.angle_deg if a.angle_deg is not None else getattr(G, 'field_deg', None)
         if a.format == 'fits' and (angle is None or G.channels != 1):
@@ -322,7 +326,7 @@ def sample_cli(argv: list[str] | None = None) -> int:
         params = None if theta is None else np.tile(np.asarray([float(theta[k]) for k in G.param_names], np.float64), (a.n, 1))
         if a.format == 'fits': write_convergence_fits(a.out, maps[:, 0], angle, params, G.param_names if theta is not None else ())
         else: save_maps(a.out, maps, params=params, param_names=G.param_names if theta is not None else None,
-                        transform=G.transform, source_checkpoint=str(Path(a.checkpoint).resolve()), step=G.step, seed=a.seed)
+                        transform=G.transform, source_checkpoint=str(path.resolve()), pretrained=a.pretrained, step=G.step, seed=a.seed)
         print(f"wrote {a.n} maps to {a.out}", file=sys.stderr)
     return run_parser(ap, argv, work)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_inference.ipynb #b7624f05
 from __future__ import annotations
-import io, pickle, re
+import hashlib, http.client, importlib.resources, io, json, os, pickle, re, urllib.error, urllib.parse, urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +13,14 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .data import atomic_write_bytes, check_allocation, transform_from_dict
+from .files import atomic_path, error_reason, short_repr
 from .model import Generator
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'torch_device', 'save_checkpoint', 'load_checkpoint', 'build_checked', 'theta_batch',
-           'module_device', 'generate', 'sample', 'load_generator']
+__all__ = ['CHECKPOINT_FORMAT', 'PRETRAINED_REGISTRY', 'torch_device', 'save_checkpoint', 'load_checkpoint', 'build_checked',
+           'theta_batch', 'module_device', 'generate', 'sample', 'load_generator', 'registry_path', 'read_registry',
+           'list_pretrained', 'sha256_file', 'check_sha256', 'cache_folder', 'download_weights', 'cached_weights',
+           'pretrained_path', 'load_pretrained', 'model_card']
 
 # %% ../nbs/01a_inference.ipynb #c5dea03f
 def torch_device(name: str, local_rank: int = 0, check_available: bool = True) -> torch.device:
@@ -149,3 +152,113 @@ def load_generator(path, map_location='cpu', ema: bool = True) -> Generator:
     G.field_deg, G.box_size = meta.get('field_deg'), meta.get('box_size')   # the maps' side (degrees on the sky, or a box's length), when the data said
     G.step = ck.get('step')
     return G.to(map_location).eval()
+
+# %% ../nbs/01a_inference.ipynb #f5e8ca13
+PRETRAINED_REGISTRY = Path(str(importlib.resources.files('cosmogan_nb'))) / 'pretrained' / 'registry.json'
+
+def registry_path(registry=None) -> Path:
+    "The manifest of pretrained generators: `registry` (a registry.json or its folder), else $COSMOGAN_NB_REGISTRY, else the package's."
+    p = Path(registry or os.environ.get('COSMOGAN_NB_REGISTRY') or PRETRAINED_REGISTRY).expanduser()
+    p = p / 'registry.json' if p.is_dir() else p
+    if not p.is_file(): raise FileNotFoundError(f"no registry of pretrained generators at {str(p)!r}")
+    return p
+
+# %% ../nbs/01a_inference.ipynb #f337e5f6
+_SHA256 = re.compile(r'[0-9a-f]{64}')
+
+def read_registry(registry=None) -> dict:
+    "The entries of a registry.json by name, checked: each has a `file` or a `url`, a `sha256` of 64 hex digits and a `description`."
+    p = registry_path(registry)
+    try: reg = json.loads(p.read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{str(p)!r} is not valid JSON ({e})") from None
+    if not isinstance(reg, dict): raise ValueError(f"{str(p)!r} must hold a JSON object of entries by name, got a {type(reg).__name__}")
+    for name, e in reg.items():
+        bad = ('is not a JSON object' if not isinstance(e, dict) else
+               "needs a 'file' or a 'url'" if not isinstance(e.get('file', e.get('url')), str) else
+               "needs a 'sha256' of 64 hex digits" if not _SHA256.fullmatch(str(e.get('sha256', '')).lower()) else
+               "needs a one-line 'description'" if not isinstance(e.get('description'), str) else '')
+        if bad: raise ValueError(f"{str(p)!r}: entry {name!r} {bad}")
+    return reg
+
+def list_pretrained(registry=None) -> dict:
+    "The pretrained generators available, as {name: one-line description}."
+    return {k: e['description'] for k, e in read_registry(registry).items()}
+
+# %% ../nbs/01a_inference.ipynb #070d81fc
+def sha256_file(path) -> str:
+    "The SHA-256 of a file's bytes as 64 hex digits (read in 1 MiB blocks)."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()
+
+def check_sha256(path, expected: str) -> Path:
+    "`path` if its SHA-256 is `expected`, else a ValueError naming the file and both hashes."
+    actual, expected = sha256_file(path), expected.lower()
+    if actual != expected: raise ValueError(f"{str(path)!r} has SHA-256 {actual}, expected {expected}: a corrupted, truncated or substituted file")
+    return Path(path)
+
+# %% ../nbs/01a_inference.ipynb #9736b374
+def cache_folder(cache_dir=None) -> Path:
+    "Where downloaded weights are kept: `cache_dir`, else $COSMOGAN_NB_CACHE, else ~/.cache/cosmogan_nb."
+    return Path(cache_dir or os.environ.get('COSMOGAN_NB_CACHE') or Path.home() / '.cache' / 'cosmogan_nb').expanduser()
+
+def download_weights(url: str, sha256: str, path, progress: bool = False, timeout: float = 60) -> Path:
+    "Download `url` to `path` atomically, keeping it only if its SHA-256 is `sha256`."
+    if urllib.parse.urlparse(url).scheme not in ('https', 'http', 'file'): raise ValueError(f"weights are downloaded from https://, http:// or file:// URLs, got {url!r}")
+    h = hashlib.sha256()
+    with atomic_path(path) as tmp:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, 'wb') as f, tqdm(
+                    total=int(r.headers.get('Content-Length') or 0) or None, unit='B', unit_scale=True, disable=not progress, desc=Path(path).name) as bar:
+                for block in iter(lambda: r.read(1 << 20), b''): h.update(block); f.write(block); bar.update(len(block))
+        except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as e:
+            raise OSError(f"cannot download {url} ({getattr(e, 'reason', None) or error_reason(e)}); "
+                          f"without a network, fetch it elsewhere and copy it to {str(path)!r}") from None
+        if h.hexdigest() != sha256.lower():
+            raise ValueError(f"the download of {url} has SHA-256 {h.hexdigest()}, expected {sha256.lower()}: a corrupted or substituted file, not kept")
+    return Path(path)
+
+def cached_weights(url: str, sha256: str, cache_dir=None, progress: bool = False) -> Path:
+    "The checked local copy of `url` in the cache, downloaded the first time; a cached copy that fails its check is removed."
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()): raise ValueError(f"sha256 must be 64 hex digits, got {short_repr(sha256)}")
+    path = cache_folder(cache_dir) / f"{sha256.lower()[:16]}-{Path(urllib.parse.urlparse(url).path).name or 'weights.pt'}"
+    if not path.is_file(): return download_weights(url, sha256, path, progress)
+    try: return check_sha256(path, sha256)
+    except ValueError as e:
+        path.unlink(missing_ok=True)
+        raise ValueError(f"{e}; it is removed from the cache and the next call downloads it again") from None
+
+# %% ../nbs/01a_inference.ipynb #47e5c51a
+def _registry_entry(name: str, registry=None) -> dict:
+    "The registry's entry `name`, or a KeyError listing the names there are."
+    reg = read_registry(registry)
+    if name not in reg: raise KeyError(f"unknown pretrained generator {name!r}; available: {', '.join(sorted(reg)) or f'none in {str(registry_path(registry))!r}'}")
+    return reg[name]
+
+def pretrained_path(name: str | None = None, cache_dir=None, url: str | None = None, sha256: str | None = None,
+                    registry=None, progress: bool = False) -> Path:
+    "The checked local weights file of the registry entry `name`, or of `url` + `sha256`, downloaded into the cache if needed."
+    if (name is None) == (url is None): raise ValueError(f"give a pretrained generator's name or a url with its sha256, not {'both' if name else 'neither'}")
+    if url is not None:
+        if sha256 is None: raise ValueError(f"url={url!r} needs sha256=...: downloaded weights are used only when their checksum matches")
+        return cached_weights(url, sha256, cache_dir, progress)
+    if sha256 is not None: raise ValueError("sha256 goes with url=...: a registry entry has its own")
+    e = _registry_entry(name, registry)
+    if 'file' not in e: return cached_weights(e['url'], e['sha256'], cache_dir, progress)
+    f = registry_path(registry).parent / e['file']
+    if not f.is_file(): raise FileNotFoundError(f"the weights of pretrained generator {name!r} are missing: no file {str(f)!r}")
+    return check_sha256(f, e['sha256'])
+
+def load_pretrained(name: str | None = None, cache_dir=None, url: str | None = None, sha256: str | None = None,
+                    registry=None, map_location='cpu', progress: bool = False) -> Generator:
+    "A pretrained generator by name (or from `url` + `sha256`), checksum-verified and loaded safely, in eval mode, ready for `sample`."
+    G = load_generator(pretrained_path(name, cache_dir, url, sha256, registry, progress), map_location)
+    G.pretrained = name or url
+    return G
+
+def model_card(name: str, registry=None) -> str:
+    "The model card (markdown) of a pretrained generator: its data, training, scores and limits."
+    e = _registry_entry(name, registry)
+    if not e.get('card'): return f"# {name}\n\n{e['description']}\n\n(The registry gives no model card.)\n"
+    return (registry_path(registry).parent / e['card']).read_text()
