@@ -6,7 +6,7 @@ Docs: https://cosmogan-nb.github.io/cosmogan_nb/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #fa54819f
 from __future__ import annotations
-import argparse, dataclasses, json, os, signal, sys, threading, time, traceback, warnings
+import argparse, dataclasses, json, math, os, signal, sys, threading, time, traceback, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
@@ -22,9 +22,9 @@ from .training import PRESETS, TrainConfig, plot_training, preset, split_indices
 from .report import ReportSection, evaluate, evaluation_sections, unseen_sections, write_report
 
 # %% auto #0
-__all__ = ['EXPECTED_ERRORS', 'UNSEEN_SIGMA8', 'parse_value', 'parse_overrides', 'error_message', 'run_command', 'command_parser',
-           'add_config_flags', 'run_parser', 'config_help', 'DemoConfig', 'demo', 'demo_cli', 'data_cli', 'train_cli',
-           'sample_cli', 'evaluate_cli', 'main']
+__all__ = ['EXPECTED_ERRORS', 'UNSEEN_SIGMA8', 'UNSEEN_POINTS', 'parse_value', 'parse_overrides', 'error_message', 'run_command',
+           'command_parser', 'add_config_flags', 'run_parser', 'config_help', 'DemoConfig', 'demo', 'demo_cli',
+           'data_cli', 'train_cli', 'sample_cli', 'evaluate_cli', 'main']
 
 # %% ../nbs/07_cli.ipynb #f1190314
 def parse_value(v: str):
@@ -114,8 +114,9 @@ class DemoConfig:
     "The main job: where to write, which training preset, and how much data and time (plain data, saved with the run)."
     out: str = 'runs/demo'           # run folder: data/, train/ and report/ go here
     preset: str = 'quick'            # training preset (see 02_training)
-    data: str | None = None          # a dataset file of the user's; None: the preset's built-in set (WL; CW for cw; multi-field for illustris)
-    n_heldout: int = 400             # held-out maps generated for the built-in set (shared by its parameter values)
+    data: str | None = None          # a dataset file of the user's; None: the preset's built-in set (WL; CW for cw, quick-cw; multi-field for illustris, quick-illustris)
+    n_maps: int | None = None        # training maps generated for the built-in set (None: the preset's)
+    n_heldout: int | None = None     # held-out maps generated for the built-in set, shared by its parameter values (None: 400; 800 for CW's 8)
     conditional: bool = True         # condition on the dataset's parameters, if it has any (sigma8 for the WL set)
     minutes: float | None = None     # training time limit (None: the preset's)
     max_steps: int | None = None     # training steps (None: the preset's)
@@ -125,9 +126,9 @@ class DemoConfig:
 
     def __post_init__(self):
         if self.preset not in PRESETS: raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
-        for k, lo in (('n_heldout', 1), ('seed', 0), ('max_steps', 1)):
+        for k, lo in (('n_maps', 1), ('n_heldout', 1), ('seed', 0), ('max_steps', 1)):
             v = getattr(self, k)
-            if (v is not None or k != 'max_steps') and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
+            if (v is not None or k == 'seed') and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
                 raise ValueError(f"{k} must be an integer >= {lo}, got {v!r}")
         if self.minutes is not None and not (isinstance(self.minutes, (int, float)) and self.minutes > 0):
             raise ValueError(f"minutes must be a positive number of minutes, got {self.minutes!r}")
@@ -146,6 +147,7 @@ def _demo_training_config(cfg: DemoConfig, data_path: str):
     if cfg.tiny: over.update(_tiny_overrides())
     if cfg.minutes is not None: over['minutes'] = cfg.minutes
     if cfg.max_steps is not None: over['max_steps'] = cfg.max_steps
+    if cfg.n_maps is not None: over['n_maps'] = cfg.n_maps
     return preset(cfg.preset, **over)
 
 # %% ../nbs/07_cli.ipynb #8d98e95e
@@ -153,19 +155,29 @@ def _builtin_data(cfg: DemoConfig, tc, progress: bool) -> tuple:
     "Generate (once) the preset's built-in training set (`tc.data.source`: 'wl', 'cw' or 'hydro') and an independent held-out set; returns both paths."
     d, name = Path(cfg.out) / 'data', tc.data.source
     train_p, held_p = d / f'{name}_train.h5', d / f'{name}_heldout.h5'
-    n_held = 32 if cfg.tiny else cfg.n_heldout
+    n_held = 32 if cfg.tiny else _n_heldout(cfg, name)
     if not train_p.exists(): make_dataset(name, train_p, n_maps=tc.data.n_maps, size=tc.data.size, seed=tc.data.data_seed, progress=progress)
     if not held_p.exists(): make_dataset(name, held_p, n_maps=n_held, size=tc.data.size, seed=tc.data.data_seed + 1_000_003, progress=progress)
     return train_p, held_p
 
-UNSEEN_SIGMA8 = (0.35, 0.5, 0.625, 0.75, 0.9)   # inside the WL set's trained range [0.436, 0.814], and one value beyond each end
+def _n_heldout(cfg: DemoConfig, source: str) -> int:
+    "Held-out maps of the built-in set `source`: the config's, or 400 (800 for the 8 points of the CW grid, 100 each)."
+    return cfg.n_heldout if cfg.n_heldout is not None else (800 if source == 'cw' else 400)
 
-def _unseen_data(cfg: DemoConfig, tc, progress: bool) -> Path | None:
-    "For the built-in WL set: maps simulated at sigma8 values the training never saw (`UNSEEN_SIGMA8`), made once; None for other data."
-    if cfg.data is not None or PRESETS[cfg.preset].data.source != 'wl' or not tc.data.conditional: return None
-    p = Path(cfg.out) / 'data' / 'wl_unseen.h5'
-    n = (16 if cfg.tiny else max(cfg.n_heldout // 2, 8)) * len(UNSEEN_SIGMA8)
-    if not p.exists(): make_dataset('wl', p, n_maps=n, size=tc.data.size, seed=tc.data.data_seed + 2_000_003, progress=progress, sigma8_values=list(UNSEEN_SIGMA8))
+UNSEEN_SIGMA8 = (0.35, 0.5, 0.625, 0.75, 0.9)   # inside the WL set's trained range [0.436, 0.814], and one value beyond each end
+# Parameter values the built-in sets' training never saw, as `make_dataset` options: for WL the sigma8 values above; for CW one point
+# inside the paper's grid, at the middle of sigma8 and z and the geometric middle of |f_R0| (1e-7 .. 1e-1)
+UNSEEN_POINTS = {'wl': dict(sigma8_values=list(UNSEEN_SIGMA8)), 'cw': dict(sigma8_values=[0.8], z_values=[0.5], f_r0_values=[1e-4])}
+
+def _unseen_data(cfg: DemoConfig, tc, heldout, progress: bool) -> Path | None:
+    "For the built-in WL and CW sets: maps simulated at parameter values the training never saw (`UNSEEN_POINTS`), made once; None for other data."
+    source = PRESETS[cfg.preset].data.source
+    if cfg.data is not None or source not in UNSEEN_POINTS or not tc.data.conditional: return None
+    p, point = Path(cfg.out) / 'data' / f'{source}_unseen.h5', UNSEEN_POINTS[source]
+    with h5py.File(heldout, 'r') as f: params = f['params'][...]
+    per_group = len(params) // len(np.unique(params, axis=0))      # as many maps per unseen value as the held-out set has per group
+    n = (16 if cfg.tiny else max(per_group, 8)) * math.prod(len(v) for v in point.values())
+    if not p.exists(): make_dataset(source, p, n_maps=n, size=tc.data.size, seed=tc.data.data_seed + 2_000_003, progress=progress, **point)
     return p
 
 def _has_params(path) -> bool:
@@ -190,15 +202,16 @@ def demo(cfg: DemoConfig | None = None, progress: bool = True, **overrides) -> d
     times['data'] = time.perf_counter() - t0
     run = train(tc, out / 'train', resume=(out / 'train' / 'checkpoint.pt').exists(), progress=progress)
     times['training'] = time.perf_counter() - t0 - times['data']
-    G = load_generator(run.best, map_location='cpu')
+    G = load_generator(run.best, map_location=torch_device(cfg.device))   # generated where it was trained (a GPU: 256^2 maps in seconds)
     ev = evaluate(G, held_p, indices=idx, seed=cfg.seed + 7)
-    unseen_p = _unseen_data(cfg, tc, progress)
+    unseen_p = _unseen_data(cfg, tc, held_p, progress)
     unseen = evaluate(G, unseen_p, seed=cfg.seed + 11) if unseen_p is not None else None
     times['evaluation'] = time.perf_counter() - t0 - times['data'] - times['training']
-    sections = evaluation_sections(ev) + (unseen_sections(unseen, G.param_ranges) if unseen else []) + [ReportSection('Training', 'Losses and the held-out errors monitored during training; the dotted line marks the checkpoint evaluated here.', [plot_training(run.out)])]
+    t1, sections = time.perf_counter(), evaluation_sections(ev) + (unseen_sections(unseen, G.param_ranges) if unseen else []) + [ReportSection('Training', 'Losses and the held-out errors monitored during training; the dotted line marks the checkpoint evaluated here.', [plot_training(run.out)])]
     meta = dict(preset=cfg.preset, data=str(train_p), heldout=str(held_p), step=run.step, samples_per_s=run.samples_per_s)   # timings and best step: in the scores
     scores = dict(ev['scores'], timings_s=times, best_step=run.best_step)
     if unseen: scores['unseen_parameters'] = {k: v for k, v in unseen['scores'].items() if isinstance(v, dict) and 'power_spectrum' in v}
+    times['report'] = time.perf_counter() - t1   # the figures (rendered as they are made) and the page
     page = write_report(out / 'report', f"cosmogan_nb: the {cfg.preset} emulator", sections, scores, meta)
     atomic_write_bytes(out / 'demo_config.json', json.dumps(asdict(cfg), indent=2).encode())
     return dict(report=page, scores=out / 'report' / 'scores.json', checkpoint=run.best, evaluation=ev, times=times)
@@ -216,6 +229,10 @@ def demo_cli(argv: list[str] | None = None) -> int:
             if isinstance(v, dict) and 'power_spectrum' in v:
                 print(f"{g}: P(k) mean |fractional difference| {v['power_spectrum']:.3f}, Minkowski max deviation {v['minkowski']:.2f} sigma; "
                       f"scatter: P(k) std {v['power_spectrum_std']:.2f}, bin correlations {v['power_spectrum_correlation']:.2f} off")
+                for key in (k for k in v if k.startswith(('cross_correlation[', 'joint_pdf['))):
+                    print(f"{g}: {'r(k): max |r_gen - r_ref|' if key.startswith('cross') else 'joint PDF: TV distance'} of channels {key[key.index('['):]} {v[key]:.3f}")
+        for name, pairs in scores.get('responses', {}).items():
+            print(f"response of P(k) to {name}, mean |R_gen / R_ref - 1|: " + '; '.join(f"{p} {s:.3f}" for p, s in pairs.items()))
         for g, v in scores.get('unseen_parameters', {}).items(): print(f"unseen {g}: P(k) mean |fractional difference| {v['power_spectrum']:.3f}")
         print(f"report: {res['report']}\nscores: {res['scores']}")
     return run_parser(ap, argv, work)

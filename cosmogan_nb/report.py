@@ -14,8 +14,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['SCORE_INFO', 'LOSS_SEES', 'figure_png', 'ReportSection', 'render_report', 'write_report', 'evaluate',
-           'plot_sample_grid', 'plot_parameter_ordering', 'evaluation_sections', 'plot_unseen_spectra',
+__all__ = ['SCORE_INFO', 'LOSS_SEES', 'figure_png', 'ReportSection', 'render_report', 'write_report', 'cross_correlation_scores',
+           'compare_joint_pdfs', 'parameter_pairs', 'power_spectrum_responses', 'evaluate', 'plot_sample_grid',
+           'plot_parameter_ordering', 'plot_joint_pdf', 'plot_responses', 'evaluation_sections', 'plot_unseen_spectra',
            'unseen_sections']
 
 # %% ../nbs/06_report.ipynb #3e0ce80a
@@ -87,7 +88,9 @@ SCORE_INFO = {
     'minkowski_V1': ('boundary length: largest |mean difference|, in reference std', '<= 2'),
     'minkowski_V2': ('Euler characteristic: largest |mean difference|, in reference std', '<= 2'),
     'peaks': ('sum |peak-count difference| / sum of reference counts', ''),
-    'cross_correlation': ('largest |r_gen - r_ref| of the channel pairs over k', ''),
+    'cross_correlation': ('largest |r_gen - r_ref| over the resolved k bins (of a channel pair, or the largest of the pairs)', '<= 0.05 (multi-field goals)'),
+    'joint_pdf': ("total-variation distance of the joint PDF of two channels' transformed pixel values (or the largest of the pairs), 0-1", ''),
+    'responses': ('mean |R_gen / R_ref - 1| over the resolved k of the response R = P_hi(k) / P_lo(k) between groups differing in one parameter', '< 0.10 (cosmic-web goals)'),
     'power_spectrum_z': ('largest |mean P(k) difference| of a k bin, in standard errors of the mean', 'no more than ~3 (chance)'),
     'power_spectrum_chi2': ('chi^2 / dof of the mean P(k) difference', '~1'),
     'power_spectrum_pvalue': ('p-value of that difference (1: none detectable)', '> 0.01'),
@@ -106,8 +109,8 @@ def _scores_table(scores: dict) -> str:
     "The agreement scores as a table: score, value, what it measures (units) and its goal."
     rows = []
     for key, v in _flatten(scores).items():
-        name = key.rsplit(' / ', 1)[-1].split('[')[0]
-        what, goal = SCORE_INFO.get(name, ('seconds' if key.startswith('timings_s') else '', ''))
+        name = next((p for p in reversed([p.split('[')[0] for p in key.split(' / ')]) if p in SCORE_INFO), None)   # the innermost known name
+        what, goal = SCORE_INFO[name] if name else ('seconds' if key.startswith('timings_s') else '', '')
         rows.append(f"<tr><th>{html.escape(key)}</th><td>{_fmt(v)}</td><td>{html.escape(what)}</td><td>{html.escape(goal)}</td></tr>")
     return "<table><tr><th>score</th><th>value</th><th>what it measures</th><th>goal</th></tr>" + "".join(rows) + "</table>"
 
@@ -136,8 +139,8 @@ def write_report(out_dir: str | Path, title: str, sections: list[ReportSection],
 import numpy as np
 import torch
 from .data import load_maps
-from .statistics import (compare, power_spectrum, k_bin_edges, plot_bispectrum, plot_minkowski, plot_moments, plot_pixel_pdf,
-                                    plot_power_spectra, plot_spectrum_correlation, plot_spectrum_scatter)
+from .statistics import (compare, power_spectrum, joint_pixel_pdf, k_bin_edges, plot_bispectrum, plot_cross_spectra, plot_minkowski,
+                                    plot_moments, plot_pixel_pdf, plot_power_spectra, plot_spectrum_correlation, plot_spectrum_scatter)
 from .inference import sample
 
 # %% ../nbs/06_report.ipynb #6dae4b4e
@@ -150,6 +153,63 @@ def _groups(params: np.ndarray) -> list:
     if params.shape[1] == 0: return [((), np.arange(len(params)))]
     rows, inv = np.unique(params, axis=0, return_inverse=True)
     return [(tuple(float(v) for v in r), np.flatnonzero(inv.ravel() == i)) for i, r in enumerate(rows)]
+
+# %% ../nbs/06_report.ipynb #8f431f89
+def cross_correlation_scores(comparison: dict, k_range: tuple | None = None) -> dict:
+    "For each channel pair 'a-b' of a multi-field `compare` result: the largest |r_gen(k) - r_ref(k)| over the bins in `k_range` (all if None)."
+    if 'cross' not in comparison: raise ValueError("comparison has no cross spectra: compare() needs (B, C, N, N) maps with C >= 2")
+    cr = comparison['cross']
+    k = np.asarray(cr['k'])
+    keep = np.ones(len(k), bool) if k_range is None else (k >= k_range[0]) & (k <= k_range[1])
+    d = np.abs(np.asarray(cr['r_generated']) - np.asarray(cr['r_reference']))[:, keep]
+    return {f'{a}-{b}': float(np.nanmax(d[p])) for p, (a, b) in enumerate(cr['pairs'])}
+
+# %% ../nbs/06_report.ipynb #1c13a08a
+def _quantile_edges(x: np.ndarray, bins: int, q: tuple) -> np.ndarray:
+    "`bins` linear bins between the quantiles `q` of x (a unit range around a constant)."
+    lo, hi = np.quantile(x, q)
+    if not hi > lo: lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, bins + 1)
+
+def compare_joint_pdfs(reference: np.ndarray, generated: np.ndarray, transform=None, bins: int = 30, q: tuple = (0.001, 0.999)) -> dict:
+    "Joint PDFs (cell probabilities) of every channel pair of (B, C, N, N) maps, in `transform`'s units, reference and generated, and their total-variation distance."
+    r, g = (np.asarray(m if transform is None else transform.forward(m), np.float32) for m in (reference, generated))
+    C = r.shape[1]
+    if C < 2: raise ValueError(f"joint PDFs need maps with at least 2 channels, got shape {r.shape}")
+    edges = [_quantile_edges(r[:, c], bins, q) for c in range(C)]
+    clip = lambda x, c: np.clip(x[:, c], edges[c][0], edges[c][-1])   # values beyond the edges count in the outermost cells
+    out = dict(pairs=[(a, b) for a in range(C) for b in range(a + 1, C)], edges=edges, reference=[], generated=[], tv=[])
+    for a, b in out['pairs']:
+        cell = np.diff(edges[a])[:, None] * np.diff(edges[b])[None, :]
+        pr, pg = (joint_pixel_pdf(clip(x, a), clip(x, b), edges[a], edges[b])[2].mean(0) * cell for x in (r, g))
+        out['reference'].append(pr); out['generated'].append(pg); out['tv'].append(float(0.5 * np.abs(pg - pr).sum()))
+    return out
+
+# %% ../nbs/06_report.ipynb #a7bc192e
+def parameter_pairs(thetas: list, names: list) -> list:
+    "For each parameter, the pairs of groups (i, j) whose parameters differ in it alone, neighbours in its sorted values: (name, i, j), theta_i < theta_j."
+    out = []
+    for p, name in enumerate(names):
+        rest = {}
+        for i, th in enumerate(thetas): rest.setdefault(tuple(th[:p]) + tuple(th[p + 1:]), []).append(i)
+        for idx in rest.values():
+            idx = sorted(idx, key=lambda i: thetas[i][p])
+            out += [(name, i, j) for i, j in zip(idx, idx[1:]) if thetas[i][p] != thetas[j][p]]
+    return out
+
+def power_spectrum_responses(groups: list, names: list, k_range: tuple | None = None) -> list:
+    "Response R(k) = P_hi / P_lo of the mean spectra to each parameter (`parameter_pairs` of the groups' theta), reference and generated, scored by the mean |R_gen / R_ref - 1| over `k_range`."
+    out = []
+    for name, i, j in parameter_pairs([g['theta'] for g in groups], names):
+        lo, hi = (groups[x]['comparison']['power_spectrum'] for x in (i, j))
+        k = np.asarray(lo['k'])
+        keep = np.ones(len(k), bool) if k_range is None else (k >= k_range[0]) & (k <= k_range[1])
+        R = {key: np.asarray(hi[key]['mean']) / np.asarray(lo[key]['mean']) for key in ('reference', 'generated')}
+        p, ti, tj = names.index(name), groups[i]['theta'], groups[j]['theta']
+        fixed = ', '.join(f'{n}={v:g}' for q, (n, v) in enumerate(zip(names, ti)) if q != p)
+        out.append(dict(parameter=name, lo=ti, hi=tj, label=(f'{fixed}: ' if fixed else '') + f'{ti[p]:g} -> {tj[p]:g}', k=k, **R,
+                        score=float(np.nanmean(np.abs(R['generated'] / R['reference'] - 1)[..., keep]))))
+    return out
 
 # %% ../nbs/06_report.ipynb #2681bbdd
 def _ordering(G, lo: tuple, hi: tuple, k_range: tuple, kw: dict, n: int, seed: int, batch_size: int) -> dict:
@@ -165,8 +225,25 @@ def _ordering(G, lo: tuple, hi: tuple, k_range: tuple, kw: dict, n: int, seed: i
     return dict(theta=list(mid), k=k, P_lo=P['lo'], P_mid=P['mid'], P_hi=P['hi'], fraction_between=float(between[keep].mean()))
 
 # %% ../nbs/06_report.ipynb #35b254d2
+def _channel_names(attrs: dict, channels: int) -> list:
+    "The dataset's channel names (`channel_names` attribute) or 'channel c'."
+    names = list(attrs.get('channel_names') or [])
+    return names if len(names) == channels else [f'channel {c}' for c in range(channels)]
+
+def _compare_group(ref: np.ndarray, gen: np.ndarray, transform, k_range: tuple, kw: dict) -> tuple:
+    "`compare` of one group's maps and its scores, with the channel pairs of multi-field maps: r(k) per pair and the joint PDFs (None for one field)."
+    multi = ref.shape[1] > 1
+    cmp = compare(ref if multi else ref[:, 0], gen if multi else gen[:, 0], k_range=k_range, **kw)
+    scores, joint = dict(cmp['scores']), None
+    if multi:
+        joint = compare_joint_pdfs(ref, gen, transform)
+        scores.update({f'cross_correlation[{p}]': v for p, v in cross_correlation_scores(cmp, k_range).items()})
+        scores.update({f'joint_pdf[{a}-{b}]': tv for (a, b), tv in zip(joint['pairs'], joint['tv'])})
+        scores['joint_pdf'] = max(joint['tv'])
+    return cmp, joint, scores
+
 def evaluate(G, heldout, n_generated: int | None = None, indices=None, seed: int = 0, batch_size: int = 64) -> dict:
-    "Compare `G` with held-out maps (a dataset file), per parameter group: comparisons, sample maps and flat scores."
+    "Compare `G` with held-out maps (a dataset file) per parameter group and channel: comparisons, channel pairs, responses to the parameters, sample maps and scores."
     maps, params, attrs = load_maps(heldout)
     if indices is not None: maps, params = maps[indices], params[indices]
     if (maps.shape[1], maps.shape[-1]) != (G.channels, G.size):
@@ -176,19 +253,27 @@ def evaluate(G, heldout, n_generated: int | None = None, indices=None, seed: int
     kw = dict(box_size=attrs.get('box_size'), field_deg=attrs.get('field_deg'))
     k_range = _resolved_range(G.size, attrs)
     groups = _groups(params) if G.n_params else [((), np.arange(len(maps)))]
-    out, scores = dict(groups=[], names=names, k_range=k_range), {}
+    out, scores = dict(groups=[], names=names, channel_names=_channel_names(attrs, G.channels), k_range=k_range), {}
     for gi, (theta, idx) in enumerate(groups):
         ref = maps[idx]
         gen = sample(G, n_generated or len(idx), theta=list(theta) if G.n_params else None, seed=seed + gi, batch_size=batch_size)
-        cmp = compare(ref if G.channels > 1 else ref[:, 0], gen if G.channels > 1 else gen[:, 0], k_range=k_range, **kw)
+        cmp, joint, scores_g = _compare_group(ref, gen, getattr(G, 'transform', None), k_range, kw)
         label = ', '.join(f'{n}={v:g}' for n, v in zip(names, theta)) or 'all'
-        out['groups'].append(dict(label=label, theta=theta, comparison=cmp, reference=ref[:8], generated=gen[:8]))
-        scores[label] = cmp['scores']
+        out['groups'].append(dict(label=label, theta=theta, comparison=cmp, joint=joint, scores=scores_g, reference=ref[:8], generated=gen[:8]))
+        scores[label] = scores_g
     if G.n_params and len(groups) >= 2:
         lo, hi = groups[0][0], groups[-1][0]
         out['ordering'] = _ordering(G, lo, hi, k_range, kw, max(len(groups[0][1]), 64), seed + 99, batch_size)
         scores['interpolated_parameter'] = {'theta': out['ordering']['theta'], 'fraction_between': out['ordering']['fraction_between']}
+        out['responses'] = power_spectrum_responses(out['groups'], names, k_range)
+        if out['responses']: scores['responses'] = _response_scores(out['responses'])
     out['scores'] = scores
+    return out
+
+def _response_scores(responses: list) -> dict:
+    "{parameter: {pair label: score}} of `power_spectrum_responses`."
+    out = {}
+    for r in responses: out.setdefault(r['parameter'], {})[r['label']] = r['score']
     return out
 
 # %% ../nbs/06_report.ipynb #d5308186
@@ -216,40 +301,101 @@ def plot_parameter_ordering(ordering: dict, name: str = 'theta'):
     ax.legend(fontsize=8)
     return fig
 
+# %% ../nbs/06_report.ipynb #d4af3f7d
+def plot_joint_pdf(joint: dict, channel_names: list | None = None):
+    "Joint PDF of each channel pair (a row per pair), reference and generated side by side on one log colour scale: returns the Figure."
+    P = len(joint['pairs'])
+    names = channel_names or [f'channel {c}' for c in range(len(joint['edges']))]
+    fig, axs = plt.subplots(P, 2, figsize=(8.4, 3.4 * P), squeeze=False, sharex='row', sharey='row', layout='constrained')
+    for p, (a, b) in enumerate(joint['pairs']):
+        ea, eb = joint['edges'][a], joint['edges'][b]
+        top = max(joint['reference'][p].max(), joint['generated'][p].max(), 1e-300)
+        norm = matplotlib.colors.LogNorm(vmin=top * 1e-4, vmax=top)
+        for ax, key in zip(axs[p], ('reference', 'generated')):
+            im = ax.pcolormesh(ea, eb, np.ma.masked_equal(joint[key][p].T, 0), norm=norm, cmap='viridis')
+            ax.set(xlabel=f'{names[a]} (transformed)', title=f"{key}" + (f", TV distance {joint['tv'][p]:.3f}" if key == 'generated' else ''))
+        axs[p, 0].set_ylabel(f'{names[b]} (transformed)')
+        fig.colorbar(im, ax=axs[p].tolist(), shrink=0.85, label='probability per cell')
+    return fig
+
+# %% ../nbs/06_report.ipynb #d10569c8
+def plot_responses(responses: list, k_label: str = 'k'):
+    "Response P_hi(k) / P_lo(k) to each parameter (a panel per parameter; a colour per pair of groups), reference solid, generated dashed: returns the Figure."
+    params = list(dict.fromkeys(r['parameter'] for r in responses))
+    fig, axs = plt.subplots(1, len(params), figsize=(4.6 * len(params), 3.8), squeeze=False)
+    for ax, name in zip(axs[0], params):
+        for i, r in enumerate(x for x in responses if x['parameter'] == name):
+            ref, gen = (np.asarray(r[key]).reshape(-1, len(r['k'])) for key in ('reference', 'generated'))   # (channels, k)
+            for c in range(len(ref)):
+                ax.plot(r['k'], ref[c], color=f'C{i}', lw=1.4 / (1 + c), label=f"{r['label']} ({r['score']:.3f})" if c == 0 else None)
+                ax.plot(r['k'], gen[c], color=f'C{i}', lw=1.4 / (1 + c), ls='--')
+        ax.set(xscale='log', xlabel=k_label, ylabel=f'response to {name}: P_hi / P_lo', title=f'{name} (solid: reference, dashed: generated)')
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.axhline(1, color='k', lw=0.6)
+        ax.legend(fontsize=6, title='pair (score)', title_fontsize=6)
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/06_report.ipynb #7602680c
 # Which statistics the quick preset's training loss sees directly (its critics and G's area term): agreement there is partly by construction
 LOSS_SEES = {'power_spectrum': 'yes: per-map spectra (spectrum critic)', 'pixel_pdf': 'yes: pixel quantiles (one-point critic)',
              'minkowski_V0': 'yes: area fractions (G\'s area term)', 'minkowski_V1': 'no', 'minkowski_V2': 'no', 'peaks': 'no',
              'power_spectrum_std': 'no (per-map spectra, not their scatter)', 'power_spectrum_correlation': 'no', 'bispectrum': 'no',
-             'moments_scatter': 'no', 'power_spectrum_z': 'the mean, in standard errors', 'power_spectrum_pvalue': 'the mean, as a p-value'}
+             'moments_scatter': 'no', 'power_spectrum_z': 'the mean, in standard errors', 'power_spectrum_pvalue': 'the mean, as a p-value',
+             'cross_correlation': 'no (auto spectra of each channel only)', 'joint_pdf': 'no (pixel quantiles of each channel only)'}
+
+def _section(title: str, text: str, figures: list, table: dict | None = None) -> ReportSection:
+    "A ReportSection whose figures are rendered to PNG at once, so that a report of many groups never holds its figures open together."
+    return ReportSection(title, text, [figure_png(f) for f in figures], table)
 
 def _distribution_sections(g: dict) -> list:
     "The sections of one group that show the distribution over maps: scatter, bin correlations, bispectrum, moments, and what the loss sees."
     c, s = g['comparison'], g['comparison']['scores']
     table = {k: f"{s[k]:.3g}   (loss sees it: {v})" for k, v in LOSS_SEES.items() if isinstance(s.get(k), float)}
-    return [ReportSection(f"{g['label']}: the distribution over maps",
-                          "An emulator must reproduce the scatter of the statistics between maps, not only their mean: P(k) of each set with "
-                          "+-1 std bands and the std ratio; the correlation of the k bins over maps; the bispectrum on equilateral and squeezed "
-                          "triangles; each map's rms, skewness and kurtosis. Scores: 0 is perfect except the p-value (1: no detectable difference).",
-                          [plot_spectrum_scatter(c), plot_spectrum_correlation(c), plot_bispectrum(c), plot_moments(c)], table=table)]
+    return [_section(f"{g['label']}: the distribution over maps",
+                     "An emulator must reproduce the scatter of the statistics between maps, not only their mean: P(k) of each set with "
+                     "+-1 std bands and the std ratio; the correlation of the k bins over maps; the bispectrum on equilateral and squeezed "
+                     "triangles; each map's rms, skewness and kurtosis. Scores: 0 is perfect except the p-value (1: no detectable difference).",
+                     [plot_spectrum_scatter(c), plot_spectrum_correlation(c), plot_bispectrum(c), plot_moments(c)], table=table)]
+
+def _channel_pair_section(g: dict, names: list) -> ReportSection:
+    "The section of one multi-field group on how its channels go together: r(k) of every pair and the joint PDFs of their pixel values."
+    s = g['scores']
+    table = {f"{names[a]} x {names[b]}": f"max |r_gen - r_ref| {s[f'cross_correlation[{a}-{b}]']:.3f}; joint PDF TV distance {s[f'joint_pdf[{a}-{b}]']:.3f}"
+             for a, b in g['joint']['pairs']}
+    return _section(f"{g['label']}: how the fields go together",
+                    "Cross spectra and correlation coefficient r(k) = P_ab / sqrt(P_aa P_bb) of every channel pair; the joint PDF of each pair's "
+                    "pixel values in the network's units (for gas density and internal energy, the temperature-density relation).",
+                    [plot_cross_spectra(g['comparison']), plot_joint_pdf(g['joint'], names)], table=table)
 
 def evaluation_sections(evaluation: dict) -> list:
-    "Report sections for an `evaluate` result: samples, statistics and their distribution per group, and the parameter ordering."
-    secs = []
+    "Report sections for an `evaluate` result: samples (per channel), statistics, channel pairs and distribution per group, the responses to the parameters and the parameter ordering."
+    secs, names = [], evaluation.get('channel_names') or ['']
     for g in evaluation['groups']:
         c, s = g['comparison'], g['comparison']['scores']
-        secs.append(ReportSection(f"{g['label']}: samples", 'Held-out simulation maps (top) and generated maps (bottom), same colour scale.',
-                                  [plot_sample_grid(g['reference'], g['generated'])]))
-        secs.append(ReportSection(f"{g['label']}: statistics",
-                                  f"Power spectrum with the generated/reference ratio and the reference scatter (band); pixel PDF; Minkowski functionals. "
-                                  f"P(k) mean |fractional difference| {s['power_spectrum']:.3f}; largest Minkowski deviation {s['minkowski']:.2f} reference std.",
-                                  [plot_power_spectra(c), plot_pixel_pdf(c), plot_minkowski(c)]))
+        secs.append(_section(f"{g['label']}: samples", 'Held-out simulation maps (top) and generated maps (bottom), same colour scale' + (', per field.' if len(names) > 1 else '.'),
+                             [plot_sample_grid(g['reference'], g['generated'], channel=i, title=n if len(names) > 1 else '') for i, n in enumerate(names)]))
+        secs.append(_section(f"{g['label']}: statistics",
+                             f"Power spectrum with the generated/reference ratio and the reference scatter (band); pixel PDF; Minkowski functionals"
+                             f"{' (a column or row per field)' if len(names) > 1 else ''}. P(k) mean |fractional difference| {s['power_spectrum']:.3f}; "
+                             f"largest Minkowski deviation {s['minkowski']:.2f} reference std.", [plot_power_spectra(c), plot_pixel_pdf(c), plot_minkowski(c)]))
+        if g.get('joint') is not None: secs.append(_channel_pair_section(g, names))
         secs += _distribution_sections(g)
+    if evaluation.get('responses'): secs.append(_responses_section(evaluation))
     if 'ordering' in evaluation:
         o = evaluation['ordering']
-        secs.append(ReportSection('An unseen parameter value', 'Spectra generated at the two extreme trained values and at their midpoint, which the model never saw.',
-                                  [plot_parameter_ordering(o, ', '.join(evaluation['names']))]))
+        secs.append(_section('An unseen parameter value', 'Spectra generated at the two extreme trained values and at their midpoint, which the model never saw.',
+                             [plot_parameter_ordering(o, ', '.join(evaluation['names']))]))
     return secs
+
+def _responses_section(evaluation: dict) -> ReportSection:
+    "The section on the response of P(k) to each parameter, with the score of each pair of groups."
+    rs = evaluation['responses']
+    k_label = evaluation['groups'][0]['comparison']['k_label']
+    return _section('Response of P(k) to each parameter',
+                    'For each pair of held-out groups that differ in one parameter alone, the ratio of their mean spectra P_hi(k) / P_lo(k), of the '
+                    'simulations (solid) and of the emulator (dashed); score: mean |R_gen / R_ref - 1| over the resolved k.',
+                    [plot_responses(rs, k_label)], table={f"{r['parameter']}: {r['label']}": round(r['score'], 4) for r in rs})
 
 # %% ../nbs/06_report.ipynb #387f5dcd
 def _inside(theta: tuple, ranges) -> bool: return ranges is None or all(lo <= v <= hi for v, (lo, hi) in zip(theta, ranges))

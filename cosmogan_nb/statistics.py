@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 # %% auto #0
 __all__ = ['CPU_WORKERS', 'k_bin_edges', 'binned_cross_power', 'fourier_shells', 'shell_power_spectrum', 'power_spectrum',
            'cross_spectra', 'cross_correlation', 'independent_modes', 'gaussian_spectrum_variance',
-           'spectrum_covariance', 'bispectrum', 'bispectrum_triangles', 'pixel_pdf', 'pixel_moments',
+           'spectrum_covariance', 'bispectrum', 'bispectrum_triangles', 'pixel_pdf', 'pixel_moments', 'joint_pixel_pdf',
            'gradient_hessian', 'minkowski_functionals', 'peak_counts', 'mean_difference_test', 'compare',
            'plot_power_spectra', 'plot_pixel_pdf', 'plot_minkowski', 'plot_peak_counts', 'plot_cross_spectra',
            'plot_spectrum_scatter', 'plot_spectrum_correlation', 'plot_bispectrum', 'plot_moments']
@@ -387,16 +387,19 @@ def _histogram(x: torch.Tensor, j: torch.Tensor, nbins: int, weights: torch.Tens
     return out.scatter_add_(1, j, src).double()
 
 # %% ../nbs/03_statistics.ipynb #c5dc1377
+def _value_edges(x: torch.Tensor, bins, name: str = 'bins') -> np.ndarray:
+    "Edges for pixel values: `bins` linear bins over the range of x (a unit range around a constant), or explicit increasing edges."
+    if not isinstance(bins, (int, np.integer)): return _edges(bins, name)
+    if bins < 1: raise ValueError(f"{name} must be a positive integer or increasing edges, got {bins}")
+    lo, hi = float(x.min()), float(x.max())
+    if hi == lo: lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, bins + 1)
+
 @_threaded
 def pixel_pdf(maps, bins=50, chunk_size: int | None = None):
     "One-point PDF of the pixel values of every map (counts / (pixels x bin width)): returns (centres, pdf (..., n_bins))."
     x, lead, is_np = _prepare(maps)
-    if isinstance(bins, (int, np.integer)):
-        if bins < 1: raise ValueError(f"bins must be a positive integer or increasing edges, got {bins}")
-        lo, hi = float(x.min()), float(x.max())
-        if hi == lo: lo, hi = lo - 0.5, hi + 0.5
-        edges = np.linspace(lo, hi, bins + 1)
-    else: edges = _edges(bins, 'bins')
+    edges = _value_edges(x, bins)
     nb, n = len(edges) - 1, x.shape[-1]
     out = torch.zeros(x.shape[0], nb, dtype=torch.float64, device=x.device)
     def chunk(s, e):
@@ -422,6 +425,26 @@ def pixel_moments(maps, chunk_size: int | None = None) -> dict:
     _for_chunks(x.shape[0], x.shape[-1], chunk_size, x.device, chunk)
     res = dict(mean=out[0], variance=out[1], rms=out[1].sqrt(), skewness=out[2], kurtosis=out[3])
     return {key: _out(v.reshape(lead), is_np) for key, v in res.items()}
+
+# %% ../nbs/03_statistics.ipynb #5618b021
+@_threaded
+def joint_pixel_pdf(a, b, bins_a=30, bins_b=30, chunk_size: int | None = None):
+    "Joint PDF of the pixel values of maps `a` and `b` (same shape), per map (counts / (pixels x cell area)): returns (centres_a, centres_b, pdf (..., na, nb))."
+    x, lead, is_np = _prepare(a, 'a')
+    y, lead2, _ = _prepare(b, 'b')
+    if lead2 != lead or y.shape != x.shape:
+        raise ValueError(f"a and b must have the same shape, got {tuple(lead) + tuple(x.shape[-2:])} and {tuple(lead2) + tuple(y.shape[-2:])}")
+    y = y.to(x.device, x.dtype)
+    ea, eb = _value_edges(x, bins_a, 'bins_a'), _value_edges(y, bins_b, 'bins_b')
+    na, nb, n = len(ea) - 1, len(eb) - 1, x.shape[-1]
+    out = torch.zeros(x.shape[0], na, nb, dtype=torch.float64, device=x.device)
+    def chunk(s, e):
+        j = _bin_index(x[s:e].flatten(1), ea, close_last=True) * (nb + 2) + _bin_index(y[s:e].flatten(1), eb, close_last=True)
+        out[s:e] = _histogram(x, j, (na + 2) * (nb + 2)).view(-1, na + 2, nb + 2)[:, 1:na + 1, 1:nb + 1]
+    _for_chunks(x.shape[0], n, chunk_size, x.device, chunk)
+    pdf = out / (n * n * torch.as_tensor(np.diff(ea)[:, None] * np.diff(eb)[None, :], device=x.device))
+    centre = lambda e: _out(torch.as_tensor((e[1:] + e[:-1]) / 2, device=x.device), is_np)
+    return centre(ea), centre(eb), _out(pdf.reshape(lead + (na, nb)), is_np)
 
 # %% ../nbs/03_statistics.ipynb #4ccc6cf3
 def _differences(x: torch.Tensor) -> tuple[torch.Tensor, ...]:

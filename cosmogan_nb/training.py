@@ -263,11 +263,17 @@ _QUICK = dict(source='wl', n_maps=3000, holdout=0.2, size=64,
               kind='hinge', g_area_weight=0.03, g_area_start=0.5, lr_g=1e-4, lr_d=4e-4, batch_size=32,
               max_steps=6000, minutes=13.0, lr_decay_start=0.5, ema=0.999,
               log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200, select_by='power_spectrum+pixel_pdf+minkowski/10')
+_QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, conditional=True, max_steps=4800)
+_QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, conditional=False, max_steps=3600,
+                        select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
 _PAPER = dict(max_steps=60000, eval_every=1000, checkpoint_every=1000)
 PRESETS = {'quick': TrainConfig().replace(**_QUICK),
+           'quick-cw': TrainConfig().replace(**_QUICK_CW),
+           'quick-illustris': TrainConfig().replace(**_QUICK_ILLUSTRIS),
            'wl': TrainConfig().replace(source='wl', n_maps=8000, lr_g=9e-5, lr_d=9e-5, **_PAPER),
            'cw': TrainConfig().replace(source='cw', n_maps=5000, lr_g=3e-5, lr_d=3e-5, **_PAPER),
            'illustris': TrainConfig().replace(source='hydro', channels=3, lr_g=2e-4, lr_d=2e-4, **_PAPER)}
+PRESETS['quick-wl'] = PRESETS['quick']   # the same config under the name that says its data
 
 def preset(name: str, **overrides) -> TrainConfig:
     "The preset `name` with fields replaced by `overrides` (dotted or own names, as `TrainConfig.replace`)."

@@ -111,3 +111,42 @@ def test_sample_fits_files_that_lenstools_reads(demo_run, tmp_path):
     assert len(files) == 3
     with fits.open(files[0]) as h:
         assert h[0].data.shape == (64, 64) and h[0].header['ANGLE'] == 3.5 and h[0].header['SIGMA8'] == 0.6
+
+
+def test_demo_tiny_quick_cw(tmp_path):
+    "`--preset quick-cw`: the CPU cosmic-web emulator end to end; the report scores the response of P(k) to each parameter and one unseen point inside the grid."
+    out = tmp_path / 'd'
+    r = run('demo', '--preset', 'quick-cw', '--tiny', '--out', str(out), '--no-progress', cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert 'response of P(k) to sigma8' in r.stdout and 'unseen sigma8=0.8, z=0.5, log10_fR0=-4' in r.stdout
+    config = json.loads((out / 'train' / 'config.json').read_text())
+    assert config['data']['conditional'] and config['data']['size'] == 64 and config['model']['d_spectrum_critic']
+    scores = json.loads((out / 'report' / 'scores.json').read_text())
+    groups = [g for g, v in scores.items() if isinstance(v, dict) and 'power_spectrum' in v]
+    assert len(groups) == 8 and all(math.isfinite(scores[g]['power_spectrum']) for g in groups)
+    assert sorted(scores['responses']) == ['log10_fR0', 'sigma8', 'z']
+    for name, pairs in scores['responses'].items():   # four pairs of grid points differ in each parameter alone
+        assert len(pairs) == 4 and all(isinstance(v, float) and math.isfinite(v) and v >= 0 for v in pairs.values()), (name, pairs)
+    assert scores['responses']['sigma8']['z=0, log10_fR0=-7: 0.7 -> 0.9'] >= 0
+    assert list(scores['unseen_parameters']) == ['sigma8=0.8, z=0.5, log10_fR0=-4']
+    assert math.isfinite(scores['unseen_parameters']['sigma8=0.8, z=0.5, log10_fR0=-4']['power_spectrum'])
+    assert (out / 'data' / 'cw_unseen.h5').exists()
+    html = (out / 'report' / 'report.html').read_text()
+    assert 'Response of P(k) to each parameter' in html and 'Unseen parameter values against simulations' in html
+
+
+def test_demo_tiny_quick_illustris(tmp_path):
+    "`--preset quick-illustris`: the CPU three-field emulator end to end; the report scores each field and each channel pair (r(k), joint PDF)."
+    out = tmp_path / 'd'
+    r = run('demo', '--preset', 'quick-illustris', '--tiny', '--out', str(out), '--no-progress', cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert 'r(k): max |r_gen - r_ref| of channels [0-1]' in r.stdout
+    config = json.loads((out / 'train' / 'config.json').read_text())
+    assert config['data']['channels'] == 3 and not config['data']['conditional'] and 'cross_correlation' in config['evaluation']['select_by']
+    s = json.loads((out / 'report' / 'scores.json').read_text())['all']
+    for pair in ('0-1', '0-2', '1-2'):
+        assert 0 <= s[f'cross_correlation[{pair}]'] <= 2 and 0 <= s[f'joint_pdf[{pair}]'] <= 1, pair
+    for c in range(3): assert math.isfinite(s[f'power_spectrum[{c}]']) and math.isfinite(s[f'minkowski[{c}]'])
+    assert s['cross_correlation'] == max(s[f'cross_correlation[{p}]'] for p in ('0-1', '0-2', '1-2'))
+    html = (out / 'report' / 'report.html').read_text()
+    assert 'how the fields go together' in html and 'gas_overdensity x gas_internal_energy' in html
