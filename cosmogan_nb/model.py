@@ -210,7 +210,8 @@ class Discriminator(nn.Module):
                  param_ranges: list | None = None, spectral_norm: bool = False, batch_norm: bool = True,
                  conditioning: str = 'both', negative_slope: float = 0.2, base_size: int | None = None,
                  pixel_quantiles: int = 0, pixel_center=0.0, pixel_scale=1.0,
-                 spectrum_bins: int = 0, spectrum_center=0.0, spectrum_scale=1.0, spectrum_bound: float = 1.0, minibatch_std: bool = False):
+                 spectrum_bins: int = 0, spectrum_center=0.0, spectrum_scale=1.0, spectrum_bound: float = 1.0, minibatch_std: bool = False,
+                 spectrum_slope=None):
         super().__init__()
         self.channels, self.n_params = _check_int(channels, 'channels', 1), _check_int(n_params, 'n_params', 0)
         self.width, (self.base_size, self.n_stages) = _check_width(width), _grid(size, base_size)
@@ -235,7 +236,7 @@ class Discriminator(nn.Module):
         self.pixel_critic = (PixelQuantileCritic(channels, pixel_quantiles, n_params, pixel_center, pixel_scale)
                              if pixel_quantiles else None)
         self.spectrum_bins = _check_int(spectrum_bins, 'spectrum_bins', 0)
-        self.spectrum_critic = (PowerSpectrumCritic(channels, size, spectrum_bins, n_params, spectrum_center, spectrum_scale, bound=spectrum_bound)
+        self.spectrum_critic = (PowerSpectrumCritic(channels, size, spectrum_bins, n_params, spectrum_center, spectrum_scale, bound=spectrum_bound, slope=spectrum_slope)
                                 if spectrum_bins else None)
 
     @property
@@ -306,7 +307,7 @@ class PixelQuantileCritic(nn.Module):
 class PowerSpectrumCritic(nn.Module):
     "Discriminator term on each map's power spectrum: an MLP of its standardised log power in shells |k| = 1..n_bins (and normalised parameters)."
     def __init__(self, channels: int = 1, size: int = 64, n_bins: int | None = None, n_params: int = 0, center=0.0, scale=1.0,
-                 gain: float = 1.0, clip: float = 3.0, bound: float = 1.0, hidden: int = 64):
+                 gain: float = 1.0, clip: float = 3.0, bound: float = 1.0, hidden: int = 64, slope=None):
         super().__init__()
         self.channels, self.size = _check_int(channels, 'channels', 1), _check_int(size, 'size', 4)
         self.n_bins = _check_int(size // 2 if n_bins is None else n_bins, 'spectrum_bins', 1)
@@ -321,23 +322,29 @@ class PowerSpectrumCritic(nn.Module):
         self.register_buffer('_center', torch.tensor(self.center).reshape(channels, -1), persistent=False)
         self.register_buffer('_scale', torch.tensor(self.scale).reshape(channels, -1), persistent=False)
         self.mlp = nn.Sequential(nn.Linear(n + _check_int(n_params, 'n_params', 0), hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+        self.slope = None if slope is None else [_channel_floats(s, 'spectrum_slope', n, 'channel and shell') for s in slope]
+        if self.slope is not None and len(self.slope) != n_params: raise ValueError(f"spectrum_slope needs one row per parameter ({n_params}), got {len(self.slope)}")
+        if self.slope is not None: self.register_buffer('_slope', torch.tensor(self.slope), persistent=False)
 
     @property
     def stats(self) -> dict:
         "The standardisation and the bound, as `Discriminator` arguments."
-        return dict(spectrum_center=list(self.center), spectrum_scale=list(self.scale), spectrum_bound=self.bound)
+        return dict(spectrum_center=list(self.center), spectrum_scale=list(self.scale), spectrum_bound=self.bound,
+                    **({'spectrum_slope': [list(s) for s in self.slope]} if self.slope is not None else {}))
 
     def log_power(self, x: Tensor) -> Tensor:
         "Natural log of each map's shell power (B, C, n_bins), in float32 at least."
         return torch.log(shell_power_spectrum(at_least_float32(x), shells=(self._shell, self._w, self._modes)).clamp_min(1e-30))
 
-    def standardised(self, x: Tensor) -> Tensor:
+    def standardised(self, x: Tensor, t: Tensor | None = None) -> Tensor:
         "The MLP's spectral inputs (B, C * n_bins): standardised log power times the gain, soft-clipped to +-clip by clip tanh(z / clip)."
-        z = self.gain * (self.log_power(x) - self._center) / self._scale
-        return (self.clip * torch.tanh(z / self.clip)).flatten(1)
+        z = (self.log_power(x) - self._center).flatten(1)
+        if self.slope is not None: z = z - t.to(z.dtype) @ self._slope.to(z.dtype)   # the mean at these parameters (a linear fit)
+        z = self.gain * z / self._scale.flatten()
+        return self.clip * torch.tanh(z / self.clip)
 
     def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
-        f = self.standardised(x).to(self.mlp[0].weight.dtype)
+        f = self.standardised(x, t).to(self.mlp[0].weight.dtype)
         out = self.mlp(f if t is None else torch.cat([f, t.to(f.dtype)], 1)).squeeze(1)
         return self.bound * torch.tanh(out / self.bound)
 

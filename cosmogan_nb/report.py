@@ -340,8 +340,8 @@ def plot_responses(responses: list, k_label: str = 'k'):
 # Which statistics the quick preset's training loss sees directly (its critics and G's area term): agreement there is partly by construction
 LOSS_SEES = {'power_spectrum': 'yes: per-map spectra (spectrum critic)', 'pixel_pdf': 'yes: pixel quantiles (one-point critic)',
              'minkowski_V0': 'yes: area fractions (G\'s area term)', 'minkowski_V1': 'no', 'minkowski_V2': 'no', 'peaks': 'no',
-             'power_spectrum_std': 'no (per-map spectra, not their scatter)', 'power_spectrum_correlation': 'no', 'bispectrum': 'no',
-             'moments_scatter': 'no', 'power_spectrum_z': 'the mean, in standard errors', 'power_spectrum_pvalue': 'the mean, as a p-value',
+             'power_spectrum_std': 'no (per-map spectra; the minibatch-std feature sees the spread of D\'s own features, no term the spread of P(k))',
+             'power_spectrum_correlation': 'no', 'bispectrum': 'no', 'moments_scatter': 'no (the same)', 'power_spectrum_z': 'the mean, in standard errors', 'power_spectrum_pvalue': 'the mean, as a p-value',
              'cross_correlation': 'no (auto spectra of each channel only)', 'joint_pdf': 'no (pixel quantiles of each channel only)'}
 
 def _section(title: str, text: str, figures: list, table: dict | None = None) -> ReportSection:

@@ -23,7 +23,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .data import DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, make_dataset, save_maps
-from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, UPSAMPLE_MODES, Discriminator, Generator, at_least_float32
+from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, UPSAMPLE_MODES, Discriminator, Generator, at_least_float32, normalise_params
 from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
                                    theta_batch, torch_device)   # training's own names too, for code that imports them from here
 from .statistics import compare, shell_power_spectrum
@@ -33,11 +33,12 @@ __all__ = ['PRESETS', 'check_field_types', 'DataConfig', 'ModelConfig', 'LossCon
            'EvalConfig', 'RuntimeConfig', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss',
            'gradient_penalty', 'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'split_indices',
            'BatchSchedule', 'dataset_path', 'read_dataset_info', 'dataset_fingerprint', 'critic_pixel_moments',
-           'critic_spectrum_moments', 'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments',
-           'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'RunInUseError',
-           'RunLock', 'clear_run', 'check_maps_finite', 'TrainResult', 'read_metrics', 'Callback', 'GANLearner',
-           'LRSchedule', 'EMA', 'AreaFractionTerm', 'DivergenceGuard', 'TimeLimit', 'MetricsLog', 'ProgressBar',
-           'Threads', 'HeldOutEvaluation', 'Checkpointing', 'Distributed', 'Compile', 'train', 'plot_training']
+           'critic_spectrum_moments', 'critic_spectrum_fit', 'soft_area_fraction', 'area_fraction_loss',
+           'area_fraction_moments', 'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores',
+           'RunInUseError', 'RunLock', 'clear_run', 'check_maps_finite', 'TrainResult', 'read_metrics', 'Callback',
+           'GANLearner', 'LRSchedule', 'EMA', 'AreaFractionTerm', 'DivergenceGuard', 'TimeLimit', 'MetricsLog',
+           'ProgressBar', 'Threads', 'HeldOutEvaluation', 'Checkpointing', 'Distributed', 'Compile', 'train',
+           'plot_training']
 
 # %% ../nbs/02_training.ipynb #c9f771e3
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -96,6 +97,7 @@ class ModelConfig:
     d_pixel_quantiles: int = 0        # pixel quantiles per channel that D's one-point critic sees (0: the paper's D)
     d_spectrum_critic: bool = False   # D also judges each map's power spectrum, in the shells |k| = 1..size/2
     d_spectrum_bound: float = 1.0     # the spectrum critic's term lies within +-this (1: the hinge margin)
+    d_spectrum_conditional: bool = False   # a conditional D's spectrum critic standardises by the simulations at the map's parameters
     def __post_init__(self):
         check_field_types(self, 'model.')
         for k, allowed in (('g_upsample', UPSAMPLE_MODES), ('g_conditioning', G_CONDITIONING_MODES), ('d_conditioning', D_CONDITIONING_MODES)):
@@ -196,6 +198,7 @@ def _check_dependent(c: 'TrainConfig') -> None:
              ('loss.gp_weight', c.loss.kind == 'wgan-gp', "loss.kind is not 'wgan-gp'"),
              ('loss.label_swap', c.loss.kind != 'wgan-gp' or c.loss.label_swap == 0, "loss.kind is 'wgan-gp', which swaps no labels"),
              ('model.d_spectrum_bound', c.model.d_spectrum_critic, 'model.d_spectrum_critic is off'),
+             ('model.d_spectrum_conditional', c.model.d_spectrum_critic, 'model.d_spectrum_critic is off'),
              ('evaluation.bn_batches', c.schedule.ema > 0, 'schedule.ema is 0 (there is no moving-average generator to recalibrate)')]
     flat = c.flat()
     defaults = {f'{g}.{f.name}': f.default for g, cls in _GROUPS.items() for f in fields(cls)}
@@ -448,6 +451,17 @@ def critic_spectrum_moments(path, indices, transform, n_bins: int, n_max: int = 
         lp = torch.log(shell_power_spectrum(torch.from_numpy(x), n_bins).clamp_min(1e-300)).flatten(1).numpy()
         n, s1, s2 = n + len(lp), s1 + lp.sum(0), s2 + (lp ** 2).sum(0)
     return _mean_std(n, s1, s2)
+
+# %% ../nbs/02_training.ipynb #7eec7b7d
+def critic_spectrum_fit(path, indices, transform, n_bins: int, param_ranges, n_max: int = 256, chunk: int = 64) -> tuple[list, list, list]:
+    "Least-squares fit ln P = c + t S of the log shell power of up to `n_max` maps of `indices` on their normalised parameters t: (c, scatter about the fit, S)."
+    lp = np.concatenate([torch.log(shell_power_spectrum(torch.from_numpy(x), n_bins).clamp_min(1e-300)).flatten(1).numpy()
+                         for x in _transformed_chunks(path, indices, transform, n_max, chunk)])
+    with h5py.File(path, 'r') as f: t = normalise_params(f['params'][_spread(indices, n_max)], param_ranges).double().numpy()
+    X = np.concatenate([np.ones((len(t), 1)), t], 1)
+    coef = np.linalg.lstsq(X, lp, rcond=None)[0]
+    scatter = np.sqrt(np.maximum(((lp - X @ coef) ** 2).sum(0) / max(len(lp) - X.shape[1], 1), 1e-24))
+    return coef[0].tolist(), scatter.tolist(), coef[1:].tolist()
 
 # %% ../nbs/02_training.ipynb #a6c486fb
 def soft_area_fraction(x: torch.Tensor, thresholds: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
@@ -763,8 +777,12 @@ def _models(config: TrainConfig, info: dict, path=None):
     if config.model.d_pixel_quantiles:
         center, scale = critic_pixel_moments(path, train_idx, info['transform'])
         kw.update(pixel_quantiles=config.model.d_pixel_quantiles, pixel_center=center, pixel_scale=scale)
-    if config.model.d_spectrum_critic:
+    if config.model.d_spectrum_critic and config.model.d_spectrum_conditional and config.data.conditional:
+        center, scale, slope = critic_spectrum_fit(path, train_idx, info['transform'], config.data.size // 2, info['param_ranges'])
+        kw['spectrum_slope'] = slope
+    elif config.model.d_spectrum_critic:
         center, scale = critic_spectrum_moments(path, train_idx, info['transform'], config.data.size // 2)
+    if config.model.d_spectrum_critic:
         kw.update(spectrum_bins=config.data.size // 2, spectrum_center=center, spectrum_scale=scale, spectrum_bound=config.model.d_spectrum_bound)
     if config.data.conditional: kw['conditioning'] = m.d_conditioning
     D = Discriminator(channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size, spectral_norm=m.d_spectral_norm,
