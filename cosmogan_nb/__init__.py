@@ -1,3 +1,3 @@
 __version__ = "0.1.0"
 
-from .inference import load_generator, sample, load_pretrained, list_pretrained
+from .inference import load_generator, sample, load_pretrained, list_pretrained, model_card

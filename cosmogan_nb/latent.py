@@ -452,3 +452,18 @@ def update(self: InterpolationExplorer, change=None):
 def _ipython_display_(self: InterpolationExplorer):
     from IPython.display import display
     display(self.widget)
+
+# %% ../nbs/04_latent.ipynb #6082af4c
+@patch
+def strip(self: InterpolationExplorer, start: str = 'seed 0', end: str = 'seed 1', method: str = 'slerp', theta=None, n: int = 5) -> Figure:
+    "A static figure of the path: `n` maps from start to end and their spectra (what the live widget shows, for a page or a paper)."
+    p = self.path(start, end, method, self.theta() if theta is None else theta)
+    idx = np.linspace(0, self.steps - 1, n).round().astype(int)
+    fig = plt.figure(figsize=(2.2 * n + 3, 2.4), layout='constrained')
+    axs = fig.subplots(1, n + 1, width_ratios=[1] * n + [1.5])
+    for ax, i in zip(axs, idx):
+        ax.imshow(_np(p['maps'][i]), vmin=self.vmin, vmax=self.vmax, cmap='inferno'); ax.set_axis_off()
+        ax.set_title(f"t = {i / (self.steps - 1):.2f}", fontsize=9)
+    for j, i in enumerate(idx): axs[-1].plot(p['k'], p['P'][i], color=plt.cm.viridis(j / max(n - 1, 1)), lw=1.2)
+    _log_axes(axs[-1]); axs[-1].set(xlabel=r'$\ell$' if self.field_deg else 'k', ylabel='P')
+    return fig

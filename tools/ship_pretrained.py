@@ -36,7 +36,7 @@ def _distribution_rows(fid: dict) -> list[str]:
     return rows
 
 
-def card(name: str, run: Path, description: str, limits: str, fid: list[dict]) -> str:
+def card(name: str, run: Path, description: str, limits: str, fid: list[dict], preset: str | None = None) -> str:
     "The model card: what the generator is, how it was made, how it scores, what it is not for."
     G = load_generator(run / 'train' / 'best.pt')
     cfg = json.loads((run / 'train' / 'config.json').read_text())
@@ -46,11 +46,11 @@ def card(name: str, run: Path, description: str, limits: str, fid: list[dict]) -
     lines = [f'# {name}', '', description, '',
              '## What it is',
              f"A DCGAN generator (latent {G.latent_dim} -> {G.channels} x {G.size} x {G.size}, {n:,} parameters), conditional on "
-             f"{', '.join(G.param_names) or 'nothing'} over {G.param_ranges}, maps of {G.field_deg} deg in the units of its data; "
+             f"{', '.join(G.param_names) or 'nothing'} over {[[round(lo, 3), round(hi, 3)] for lo, hi in G.param_ranges or []]}, maps of {G.field_deg} deg in the units of its data; "
              f"`G.transform` turns network outputs into physical units. Load it with `load_pretrained({name!r})`, draw maps with `sample`.", '',
              '## Data and training',
              f"Built-in lognormal weak-lensing convergence maps (`cosmogan demo`'s data, data seed {cfg['data']['data_seed']}, "
-             f"{cfg['data']['n_maps']} maps, {cfg['data']['holdout']:.0%} held out), preset `{demo.get('preset', '?')}`, training seed {cfg['seed']}, "
+             f"{cfg['data']['n_maps']} maps, {cfg['data']['holdout']:.0%} held out), preset `{preset or demo.get('preset', '?')}`, training seed {cfg['seed']}, "
              f"checkpoint of step {G.step} (chosen on held-out maps by `{cfg['evaluation']['select_by']}`).",
              f"Command: `cosmogan demo --seed {cfg['seed']}`. Trained {date.today().isoformat()} on {platform.machine()} CPU, torch {torch.__version__}.", '',
              '## Validation on held-out maps', *_score_rows(scores), '']
@@ -67,7 +67,7 @@ def card(name: str, run: Path, description: str, limits: str, fid: list[dict]) -
 def main(a):
     run, folder = Path(a.run), PRETRAINED_REGISTRY.parent
     fid = [json.loads(Path(p).read_text()) for p in a.fidelity]
-    text = card(a.name, run, a.description, a.limits, fid)
+    text = card(a.name, run, a.description, a.limits, fid, a.preset)
     shutil.copyfile(run / 'train' / 'best.pt', folder / f'{a.name}.pt.tmp'); (folder / f'{a.name}.pt.tmp').replace(folder / f'{a.name}.pt')
     atomic_write_bytes(folder / f'{a.name}.md', text.encode())
     reg = json.loads(PRETRAINED_REGISTRY.read_text())
@@ -80,5 +80,6 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('run'); ap.add_argument('name'); ap.add_argument('--description', required=True)
     ap.add_argument('--limits', default='')
+    ap.add_argument('--preset', default=None, help="the preset's name in the card (default: the run's demo_config.json)")
     ap.add_argument('--fidelity', nargs='*', default=[], help="bench_fidelity JSON records (one per seed) for the card's distribution table")
     main(ap.parse_args())
