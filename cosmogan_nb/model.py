@@ -19,9 +19,9 @@ from .statistics import fourier_shells, shell_power_spectrum   # the one binning
 
 # %% auto #0
 __all__ = ['UPSAMPLE_MODES', 'G_CONDITIONING_MODES', 'D_CONDITIONING_MODES', 'dcgan_init_', 'ConditionalBatchNorm',
-           'normalise_params', 'PixelNorm', 'Generator', 'MinibatchStd', 'Discriminator', 'at_least_float32',
-           'PixelQuantileCritic', 'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty',
-           'save_model', 'load_model', 'forward_flops', 'forward_time']
+           'normalise_params', 'PixelNorm', 'BoundedTanh', 'Generator', 'MinibatchStd', 'Discriminator',
+           'at_least_float32', 'PixelQuantileCritic', 'PowerSpectrumCritic', 'architecture_table',
+           'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -151,6 +151,14 @@ def _norm_call(m: nn.Module, h: Tensor, t: Tensor | None) -> Tensor:
     if isinstance(m, nn.Sequential) and isinstance(m[0], PixelNorm): return _norm_call(m[1], m[0](h), t)
     return m(h)
 
+# %% ../nbs/01_model.ipynb #176f562b
+class BoundedTanh(nn.Module):
+    "b_c tanh(x) per channel c: the generator's output kept inside (-b_c, b_c)."
+    def __init__(self, bound: list[float]):
+        super().__init__(); self.bound = list(bound)
+        self.register_buffer('_b', torch.tensor(self.bound)[None, :, None, None], persistent=False)
+    def forward(self, x: Tensor) -> Tensor: return self._b.to(x.dtype) * torch.tanh(x)
+
 # %% ../nbs/01_model.ipynb #e80546e8
 UPSAMPLE_MODES = ('transpose', 'nearest')
 G_CONDITIONING_MODES = ('input', 'batchnorm')
@@ -159,7 +167,7 @@ class Generator(nn.Module):
     "The paper's DCGAN generator: latent `z` (and parameters `theta`) -> maps (B, channels, size, size) in [-1, 1]."
     def __init__(self, latent_dim: int = 64, channels: int = 1, size: int = 256, width: float = 1.0,
                  n_params: int = 0, param_ranges: list | None = None, base_size: int | None = None,
-                 upsample: str = 'transpose', conditioning: str = 'input', pixel_norm: bool = False):
+                 upsample: str = 'transpose', conditioning: str = 'input', pixel_norm: bool = False, output_bound=None):
         super().__init__()
         self.latent_dim, self.channels = _check_int(latent_dim, 'latent_dim', 1), _check_int(channels, 'channels', 1)
         self.n_params, self.width = _check_int(n_params, 'n_params', 0), _check_width(width)
@@ -174,7 +182,10 @@ class Generator(nn.Module):
         norm = (lambda c: nn.Sequential(PixelNorm(), bn(c))) if self.pixel_norm else bn
         layers = [nn.Linear(latent_dim + n_params, ch[0] * b * b), nn.Unflatten(1, (ch[0], b, b)), norm(ch[0]), nn.ReLU()]
         for c_in, c_out in zip(ch, ch[1:]): layers += [up(c_in, c_out), norm(c_out), nn.ReLU()]
-        self.net = nn.Sequential(*layers, up(ch[-1], channels), nn.Tanh())
+        self.output_bound = None if output_bound is None else [float(b) for b in (output_bound if isinstance(output_bound, (list, tuple)) else [output_bound] * channels)]
+        if self.output_bound is not None and (len(self.output_bound) != channels or not all(0 < b <= 1 for b in self.output_bound)):
+            raise ValueError(f"output_bound must be one number or one per channel ({channels}), each in (0, 1], got {output_bound!r}")
+        self.net = nn.Sequential(*layers, up(ch[-1], channels), nn.Tanh() if self.output_bound is None else BoundedTanh(self.output_bound))
         dcgan_init_(self)
         for m in self.modules():
             if isinstance(m, ConditionalBatchNorm): m.reset_conditioning()
@@ -184,7 +195,8 @@ class Generator(nn.Module):
         "Plain (JSON-able) arguments that rebuild this model: `Generator(**G.config)`."
         return dict(latent_dim=self.latent_dim, channels=self.channels, size=self.size, width=self.width, n_params=self.n_params,
                     param_ranges=[list(r) for r in self.param_ranges] if self.param_ranges else None, base_size=self.base_size,
-                    upsample=self.upsample, conditioning=self.conditioning, **({'pixel_norm': True} if self.pixel_norm else {}))
+                    upsample=self.upsample, conditioning=self.conditioning, **({'pixel_norm': True} if self.pixel_norm else {}),
+                    **({'output_bound': list(self.output_bound)} if self.output_bound is not None else {}))
 
     def forward(self, z: Tensor, theta=None) -> Tensor:
         z = _as_latent(z, self.latent_dim)

@@ -33,12 +33,12 @@ __all__ = ['PRESETS', 'check_field_types', 'DataConfig', 'ModelConfig', 'LossCon
            'EvalConfig', 'RuntimeConfig', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss',
            'gradient_penalty', 'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'split_indices',
            'BatchSchedule', 'dataset_path', 'read_dataset_info', 'dataset_fingerprint', 'critic_pixel_moments',
-           'critic_spectrum_moments', 'critic_spectrum_fit', 'soft_area_fraction', 'area_fraction_loss',
-           'area_fraction_moments', 'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores',
-           'RunInUseError', 'RunLock', 'clear_run', 'check_maps_finite', 'TrainResult', 'read_metrics', 'Callback',
-           'GANLearner', 'LRSchedule', 'EMA', 'AreaFractionTerm', 'DivergenceGuard', 'TimeLimit', 'MetricsLog',
-           'ProgressBar', 'Threads', 'HeldOutEvaluation', 'Checkpointing', 'Distributed', 'Compile', 'train',
-           'plot_training']
+           'critic_spectrum_moments', 'critic_spectrum_fit', 'generator_output_bound', 'soft_area_fraction',
+           'area_fraction_loss', 'area_fraction_moments', 'GlobalBatchNorm', 'convert_global_batchnorm',
+           'selection_score', 'heldout_scores', 'RunInUseError', 'RunLock', 'clear_run', 'check_maps_finite',
+           'TrainResult', 'read_metrics', 'Callback', 'GANLearner', 'LRSchedule', 'EMA', 'AreaFractionTerm',
+           'DivergenceGuard', 'TimeLimit', 'MetricsLog', 'ProgressBar', 'Threads', 'HeldOutEvaluation', 'Checkpointing',
+           'Distributed', 'Compile', 'train', 'plot_training']
 
 # %% ../nbs/02_training.ipynb #c9f771e3
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -89,6 +89,7 @@ class ModelConfig:
     g_upsample: str = 'transpose'     # G's upsampling: 'transpose' (the paper's 5x5 stride-2) or 'nearest' (resize + 3x3 conv)
     g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
     g_pixel_norm: bool = False        # ProGAN's pixelwise feature normalisation before each of G's BatchNorms
+    g_output_bound: bool = False      # G's output kept below the training maps' largest |transformed value| (halfway to 1)
     d_spectral_norm: bool = False     # spectral normalisation in D
     d_batch_norm: bool = True         # BatchNorm in D's inner blocks (the paper)
     d_conditioning: str = 'both'      # where a conditional D sees theta: 'channels' (extra input channels), 'projection' or 'both'
@@ -267,7 +268,7 @@ _QUICK = dict(source='wl', n_maps=3000, holdout=0.2, size=64,
               max_steps=6000, minutes=13.0, lr_decay_start=0.5, ema=0.999,
               log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200, select_by='power_spectrum+pixel_pdf+minkowski/10')
 _QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, conditional=True, max_steps=4800)
-_QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, conditional=False, max_steps=3600,
+_QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, conditional=False, max_steps=3600, g_output_bound=True,
                         select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
 _PAPER = dict(max_steps=60000, eval_every=1000, checkpoint_every=1000)
 PRESETS = {'quick': TrainConfig().replace(**_QUICK),
@@ -462,6 +463,13 @@ def critic_spectrum_fit(path, indices, transform, n_bins: int, param_ranges, n_m
     coef = np.linalg.lstsq(X, lp, rcond=None)[0]
     scatter = np.sqrt(np.maximum(((lp - X @ coef) ** 2).sum(0) / max(len(lp) - X.shape[1], 1), 1e-24))
     return coef[0].tolist(), scatter.tolist(), coef[1:].tolist()
+
+# %% ../nbs/02_training.ipynb #62357c60
+def generator_output_bound(path, indices, transform, chunk: int = 64) -> list[float]:
+    "Per channel, halfway between the largest |transformed pixel| of the training maps `indices` and 1: G's `output_bound`."
+    m = 0.0
+    for x in _transformed_chunks(path, indices, transform, len(indices), chunk): m = np.maximum(m, np.abs(x).max((0, 2, 3)))
+    return ((1 + np.minimum(m, 1.0)) / 2).tolist()
 
 # %% ../nbs/02_training.ipynb #a6c486fb
 def soft_area_fraction(x: torch.Tensor, thresholds: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
@@ -770,7 +778,8 @@ def _models(config: TrainConfig, info: dict, path=None):
     torch.manual_seed(_seed(config.seed, 3))
     m = config.model
     G = Generator(latent_dim=m.latent_dim, channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size,
-                  upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, **kw)
+                  upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, **kw,
+                  **({'output_bound': generator_output_bound(path, split_indices(info['n'], config.data.holdout, config.data.data_seed)[0], info['transform'])} if m.g_output_bound and path is not None else {}))
     if (config.model.d_pixel_quantiles or config.model.d_spectrum_critic) and path is None:
         raise ValueError("d_pixel_quantiles and d_spectrum_critic need the dataset file: pass path, whose training maps standardise the critics")
     train_idx = split_indices(info['n'], config.data.holdout, config.data.data_seed)[0] if path is not None else None
