@@ -206,11 +206,19 @@ class Generator(nn.Module):
         return h
 
 # %% ../nbs/01_model.ipynb #d23b098e
+def _global_batch_std(h: Tensor) -> Tensor:
+    "Mean over features of the std over the batch of every process: a differentiable all-reduce of the count and the two sums."
+    from torch.distributed.nn.functional import all_reduce
+    n, s1, s2 = all_reduce(torch.stack([torch.full_like(h[0], h.shape[0]), h.sum(0), (h * h).sum(0)]))
+    return (s2 / n - (s1 / n) ** 2).clamp_min(0).sqrt().mean()
+
 class MinibatchStd(nn.Module):
     "ProGAN's minibatch standard deviation: one extra feature channel holding the batch's mean per-feature std (Karras et al. 2018)."
+    sync = False   # True (set by training's `Distributed`): the spread of the global batch, summed over every process
     def forward(self, h: Tensor) -> Tensor:
         hf = h if h.dtype == torch.float64 else h.float()                  # bf16 autocast: the spread in float32
-        s = hf.std(0, unbiased=False).mean().to(h.dtype) if h.shape[0] > 1 else h.new_zeros(())
+        if self.sync: s = _global_batch_std(hf).to(h.dtype)
+        else: s = hf.std(0, unbiased=False).mean().to(h.dtype) if h.shape[0] > 1 else h.new_zeros(())
         return torch.cat([h, s.expand(h.shape[0], 1, *h.shape[2:])], 1)
 
 # %% ../nbs/01_model.ipynb #c4608005

@@ -23,7 +23,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .data import DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, make_dataset, save_maps
-from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, UPSAMPLE_MODES, Discriminator, Generator, at_least_float32, normalise_params
+from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, UPSAMPLE_MODES, Discriminator, Generator, MinibatchStd, at_least_float32, normalise_params
 from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
                                    theta_batch, torch_device)   # training's own names too, for code that imports them from here
 from .statistics import compare, shell_power_spectrum
@@ -1044,6 +1044,8 @@ class Distributed(Callback):
         cuda = learn.device.type == 'cuda'
         kw = dict(device_ids=[learn.device.index] if cuda else None, broadcast_buffers=not learn.config.runtime.sync_batchnorm)
         learn.G_run, learn.D_run = nn.parallel.DistributedDataParallel(learn.G, **kw), nn.parallel.DistributedDataParallel(learn.D, **kw)
+        for m in learn.D.modules():
+            if isinstance(m, MinibatchStd): m.sync = True          # D's batch-spread feature sees the global batch, as on one process
 
 class Compile(Callback):
     "`torch.compile` the networks the steps call (CUDA only)."
