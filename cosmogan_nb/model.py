@@ -153,11 +153,13 @@ def _norm_call(m: nn.Module, h: Tensor, t: Tensor | None) -> Tensor:
 
 # %% ../nbs/01_model.ipynb #176f562b
 class BoundedTanh(nn.Module):
-    "b_c tanh(x) per channel c: the generator's output kept inside (-b_c, b_c)."
+    "A Tanh rescaled per channel c to (-1, b_c): ((b_c + 1) tanh(x) + b_c - 1) / 2, the upper end kept off the transform's pole."
     def __init__(self, bound: list[float]):
         super().__init__(); self.bound = list(bound)
         self.register_buffer('_b', torch.tensor(self.bound)[None, :, None, None], persistent=False)
-    def forward(self, x: Tensor) -> Tensor: return self._b.to(x.dtype) * torch.tanh(x)
+    def forward(self, x: Tensor) -> Tensor:
+        b = self._b.to(x.dtype)
+        return ((b + 1) * torch.tanh(x) + b - 1) / 2
 
 # %% ../nbs/01_model.ipynb #e80546e8
 UPSAMPLE_MODES = ('transpose', 'nearest')

@@ -89,7 +89,7 @@ class ModelConfig:
     g_upsample: str = 'transpose'     # G's upsampling: 'transpose' (the paper's 5x5 stride-2) or 'nearest' (resize + 3x3 conv)
     g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
     g_pixel_norm: bool = False        # ProGAN's pixelwise feature normalisation before each of G's BatchNorms
-    g_output_bound: bool = False      # G's output kept below the training maps' largest |transformed value| (halfway to 1)
+    g_output_bound: bool = False      # G's output kept below the training maps' largest transformed value (halfway to 1)
     d_spectral_norm: bool = False     # spectral normalisation in D
     d_batch_norm: bool = True         # BatchNorm in D's inner blocks (the paper)
     d_conditioning: str = 'both'      # where a conditional D sees theta: 'channels' (extra input channels), 'projection' or 'both'
@@ -466,9 +466,9 @@ def critic_spectrum_fit(path, indices, transform, n_bins: int, param_ranges, n_m
 
 # %% ../nbs/02_training.ipynb #62357c60
 def generator_output_bound(path, indices, transform, chunk: int = 64) -> list[float]:
-    "Per channel, halfway between the largest |transformed pixel| of the training maps `indices` and 1: G's `output_bound`."
-    m = 0.0
-    for x in _transformed_chunks(path, indices, transform, len(indices), chunk): m = np.maximum(m, np.abs(x).max((0, 2, 3)))
+    "Per channel, halfway between the largest transformed pixel of the training maps `indices` and 1: G's `output_bound`."
+    m = -1.0
+    for x in _transformed_chunks(path, indices, transform, len(indices), chunk): m = np.maximum(m, x.max((0, 2, 3)))
     return ((1 + np.minimum(m, 1.0)) / 2).tolist()
 
 # %% ../nbs/02_training.ipynb #a6c486fb
