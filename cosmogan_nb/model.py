@@ -151,6 +151,14 @@ def _norm_call(m: nn.Module, h: Tensor, t: Tensor | None) -> Tensor:
     if isinstance(m, nn.Sequential) and isinstance(m[0], PixelNorm): return _norm_call(m[1], m[0](h), t)
     return m(h)
 
+# %% ../nbs/01_model.ipynb #6e8053d5
+def _channel_floats(v, name: str, channels: int, per: str = 'channel') -> list[float]:
+    "One float per channel (or other `per` item) from a number or a list of `channels` numbers (parsed and checked finite by `cosmogan_nb.datasets.per_channel`)."
+    vals = per_channel(name, v).tolist()
+    if len(vals) == 1: vals = vals * channels
+    if len(vals) != channels: raise ValueError(f"{name} must be one number or one per {per} ({channels}), got {v!r}")
+    return vals
+
 # %% ../nbs/01_model.ipynb #176f562b
 class BoundedTanh(nn.Module):
     "A Tanh rescaled per channel c to (-1, b_c): ((b_c + 1) tanh(x) + b_c - 1) / 2, the upper end kept off the transform's pole."
@@ -184,9 +192,8 @@ class Generator(nn.Module):
         norm = (lambda c: nn.Sequential(PixelNorm(), bn(c))) if self.pixel_norm else bn
         layers = [nn.Linear(latent_dim + n_params, ch[0] * b * b), nn.Unflatten(1, (ch[0], b, b)), norm(ch[0]), nn.ReLU()]
         for c_in, c_out in zip(ch, ch[1:]): layers += [up(c_in, c_out), norm(c_out), nn.ReLU()]
-        self.output_bound = None if output_bound is None else [float(b) for b in (output_bound if isinstance(output_bound, (list, tuple)) else [output_bound] * channels)]
-        if self.output_bound is not None and (len(self.output_bound) != channels or not all(0 < b <= 1 for b in self.output_bound)):
-            raise ValueError(f"output_bound must be one number or one per channel ({channels}), each in (0, 1], got {output_bound!r}")
+        self.output_bound = None if output_bound is None else _channel_floats(output_bound, 'output_bound', channels)
+        if self.output_bound is not None and not all(0 < b <= 1 for b in self.output_bound): raise ValueError(f"output_bound: each in (0, 1] expected, got {output_bound!r}")
         self.net = nn.Sequential(*layers, up(ch[-1], channels), nn.Tanh() if self.output_bound is None else BoundedTanh(self.output_bound))
         dcgan_init_(self)
         for m in self.modules():
@@ -285,13 +292,6 @@ class Discriminator(nn.Module):
         return logit + extra
 
 # %% ../nbs/01_model.ipynb #dc9f0efc
-def _channel_floats(v, name: str, channels: int, per: str = 'channel') -> list[float]:
-    "One float per channel (or other `per` item) from a number or a list of `channels` numbers (parsed and checked finite by `cosmogan_nb.datasets.per_channel`)."
-    vals = per_channel(name, v).tolist()
-    if len(vals) == 1: vals = vals * channels
-    if len(vals) != channels: raise ValueError(f"{name} must be one number or one per {per} ({channels}), got {v!r}")
-    return vals
-
 def at_least_float32(x: Tensor) -> Tensor:
     "`x` in float32, or float64 if it is: reduced-precision (bf16 autocast) outputs are upcast, double-precision runs stay exact."
     return x if x.dtype == torch.float64 else x.float()

@@ -445,19 +445,22 @@ def critic_pixel_moments(path, indices, transform, n_max: int = 256, chunk: int 
         n, s1, s2 = n + x[:, 0].size, s1 + x.sum((0, 2, 3)), s2 + (x ** 2).sum((0, 2, 3))
     return _mean_std(n, s1, s2)
 
+def _log_shell_power(x: np.ndarray, n_bins: int) -> np.ndarray:
+    "Log power of float64 maps (b, C, N, N) in shells 1..n_bins, flattened per channel and shell: what the spectrum critic sees."
+    return torch.log(shell_power_spectrum(torch.from_numpy(x), n_bins).clamp_min(1e-300)).flatten(1).numpy()
+
 def critic_spectrum_moments(path, indices, transform, n_bins: int, n_max: int = 256, chunk: int = 64) -> tuple[list, list]:
     "Mean and standard deviation over up to `n_max` maps of `indices` of the log power in shells 1..n_bins, flattened per channel and shell."
     n = s1 = s2 = 0
     for x in _transformed_chunks(path, indices, transform, n_max, chunk):
-        lp = torch.log(shell_power_spectrum(torch.from_numpy(x), n_bins).clamp_min(1e-300)).flatten(1).numpy()
+        lp = _log_shell_power(x, n_bins)
         n, s1, s2 = n + len(lp), s1 + lp.sum(0), s2 + (lp ** 2).sum(0)
     return _mean_std(n, s1, s2)
 
 # %% ../nbs/02_training.ipynb #7eec7b7d
 def critic_spectrum_fit(path, indices, transform, n_bins: int, param_ranges, n_max: int = 256, chunk: int = 64) -> tuple[list, list, list]:
     "Least-squares fit ln P = c + t S of the log shell power of up to `n_max` maps of `indices` on their normalised parameters t: (c, scatter about the fit, S)."
-    lp = np.concatenate([torch.log(shell_power_spectrum(torch.from_numpy(x), n_bins).clamp_min(1e-300)).flatten(1).numpy()
-                         for x in _transformed_chunks(path, indices, transform, n_max, chunk)])
+    lp = np.concatenate([_log_shell_power(x, n_bins) for x in _transformed_chunks(path, indices, transform, n_max, chunk)])
     with h5py.File(path, 'r') as f: t = normalise_params(f['params'][_spread(indices, n_max)], param_ranges).double().numpy()
     X = np.concatenate([np.ones((len(t), 1)), t], 1)
     coef = np.linalg.lstsq(X, lp, rcond=None)[0]

@@ -6,7 +6,7 @@ RUN_FOLDER is a `cosmogan demo` folder (train/best.pt, train/config.json, report
 cosmogan_nb/pretrained/NAME.pt and NAME.md and adds NAME to cosmogan_nb/pretrained/registry.json (all atomically).
 """
 from __future__ import annotations
-import argparse, json, platform, shutil, sys
+import argparse, json, platform, sys
 from datetime import date
 from pathlib import Path
 
@@ -68,7 +68,7 @@ def main(a):
     run, folder = Path(a.run), PRETRAINED_REGISTRY.parent
     fid = [json.loads(Path(p).read_text()) for p in a.fidelity]
     text = card(a.name, run, a.description, a.limits, fid, a.preset)
-    shutil.copyfile(run / 'train' / 'best.pt', folder / f'{a.name}.pt.tmp'); (folder / f'{a.name}.pt.tmp').replace(folder / f'{a.name}.pt')
+    atomic_write_bytes(folder / f'{a.name}.pt', (run / 'train' / 'best.pt').read_bytes())
     atomic_write_bytes(folder / f'{a.name}.md', text.encode())
     reg = json.loads(PRETRAINED_REGISTRY.read_text())
     reg[a.name] = dict(file=f'{a.name}.pt', sha256=sha256_file(folder / f'{a.name}.pt'), description=a.description, card=f'{a.name}.md')
