@@ -18,9 +18,9 @@ from .model import Generator
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'PRETRAINED_REGISTRY', 'torch_device', 'save_checkpoint', 'load_checkpoint', 'build_checked',
-           'theta_batch', 'module_device', 'generate', 'sample', 'load_generator', 'registry_path', 'read_registry',
-           'list_pretrained', 'sha256_file', 'check_sha256', 'cache_folder', 'download_weights', 'cached_weights',
-           'pretrained_path', 'load_pretrained', 'model_card']
+           'theta_batch', 'module_device', 'map_noise', 'generate', 'sample', 'load_generator', 'registry_path',
+           'read_registry', 'list_pretrained', 'sha256_file', 'check_sha256', 'cache_folder', 'download_weights',
+           'cached_weights', 'pretrained_path', 'load_pretrained', 'model_card']
 
 # %% ../nbs/01a_inference.ipynb #c5dea03f
 def torch_device(name: str, local_rank: int = 0, check_available: bool = True) -> torch.device:
@@ -104,8 +104,16 @@ def module_device(G) -> tuple:
     p = next(iter(G.parameters()), None) if isinstance(G, nn.Module) else None
     return (p.device, p.dtype) if p is not None else (torch.device('cpu'), torch.float32)
 
-def generate(G, z, theta=None, batch_size: int = 64, progress: bool = False) -> Tensor:
+def map_noise(G, n: int, seed: int | None = None, start: int = 0) -> list[Tensor]:
+    "Noise inputs for maps `start` ... `start + n - 1` of `G`: map i's from seed (`seed`, i) when `seed` is given (any batching gives the same maps)."
+    if seed is None: return G.draw_noise(n)
+    per_map = [G.draw_noise(1, torch.Generator().manual_seed(int(np.random.SeedSequence([seed, i]).generate_state(1)[0]))) for i in range(start, start + n)]
+    return [torch.cat(parts) for parts in zip(*per_map)]
+
+def generate(G, z, theta=None, batch_size: int = 64, progress: bool = False, noise: str = 'random', seed: int | None = None) -> Tensor:
     "Maps `G(z)` (or `G(z, theta)`) of latents `z` (B, latent_dim): eval mode, no gradients, in batches; network units, on the CPU."
+    if noise not in ('random', 'fixed'): raise ValueError(f"noise must be 'random' (each map its own, from `seed`) or 'fixed' (G's stored draw), got {noise!r}")
+    fresh = noise == 'random' and getattr(G, 'noise_stages', 0) > 0
     z = torch.as_tensor(np.asarray(z)) if not isinstance(z, Tensor) else z
     if z.ndim != 2: raise ValueError(f"z must have shape (B, latent_dim), got {tuple(z.shape)}")
     if not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -119,7 +127,8 @@ def generate(G, z, theta=None, batch_size: int = 64, progress: bool = False) -> 
         with torch.no_grad():
             for i in tqdm(range(0, len(z), batch_size), disable=not progress, leave=False, desc='generating'):
                 zb = z[i:i + batch_size].to(dev, dtype)
-                out.append((G(zb) if th is None else G(zb, th[i:i + batch_size].to(dev, dtype))).float().cpu())
+                kw = {'noise': [n.to(dev, dtype) for n in map_noise(G, len(zb), seed, i)]} if fresh else {}
+                out.append((G(zb, **kw) if th is None else G(zb, th[i:i + batch_size].to(dev, dtype), **kw)).float().cpu())
     finally:
         if was_training: G.train()
     return torch.cat(out)
@@ -131,7 +140,7 @@ def sample(G: nn.Module, n: int, theta=None, batch_size: int = 64, seed: int | N
     T = getattr(G, 'transform', None)
     if physical and T is None: raise ValueError("G has no .transform (load it with load_generator): pass physical=False for network units")
     z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed) if seed is not None else None)
-    out = generate(G, z, theta, batch_size, progress).numpy()
+    out = generate(G, z, theta, batch_size, progress, seed=seed).numpy()
     return np.asarray(T.inverse(np.clip(out, -1.0, 1.0 - 1e-6)), dtype=np.float32) if physical else out
 
 # %% ../nbs/01a_inference.ipynb #2f185a18

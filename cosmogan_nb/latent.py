@@ -113,7 +113,7 @@ def latent_path(z0, z1, steps: int, method: str = 'slerp') -> Tensor:
 
 def interpolate(G, z0, z1, steps: int, method: str = 'slerp', theta=None, batch_size: int = 64) -> Tensor:
     "Maps along the latent path from z0 to z1 (`steps` points, endpoints included), generated in batches: (steps, C, H, W)."
-    return generate(G, latent_path(z0, z1, steps, method), theta=theta, batch_size=batch_size)
+    return generate(G, latent_path(z0, z1, steps, method), theta=theta, batch_size=batch_size, noise='fixed')
 
 # %% ../nbs/04_latent.ipynb #6e5a63b9
 def interpolate_params(G, z, theta0, theta1, steps: int, batch_size: int = 64) -> Tensor:
@@ -124,7 +124,7 @@ def interpolate_params(G, z, theta0, theta1, steps: int, batch_size: int = 64) -
     if len(t0) != G.n_params or len(t1) != G.n_params: raise ValueError(f"theta0 and theta1 must have n_params={G.n_params} entries, got {len(t0)} and {len(t1)}")
     z = _as_tensor(z, 'z').reshape(1, -1)
     thetas = lerp(t0, t1, torch.linspace(0, 1, int(steps), dtype=torch.float64)).float()
-    return generate(G, z.expand(int(steps), -1), theta=thetas, batch_size=batch_size)
+    return generate(G, z.expand(int(steps), -1), theta=thetas, batch_size=batch_size, noise='fixed')
 
 # %% ../nbs/04_latent.ipynb #544449ca
 def spectra(maps, box_size=None, bins=None, field_deg=None):
@@ -137,7 +137,7 @@ def latent_spectra(G, z, theta=None, box_size=None, bins=None, batch_size: int =
     z, k, Ps = _as_tensor(z, 'z'), None, []
     th = None if theta is None else theta_batch(G, theta, len(z))
     for i in tqdm(range(0, len(z), batch_size), disable=not progress, leave=False):
-        k, P = spectra(generate(G, z[i:i + batch_size], None if th is None else th[i:i + batch_size], batch_size), box_size, bins)
+        k, P = spectra(generate(G, z[i:i + batch_size], None if th is None else th[i:i + batch_size], batch_size, noise='fixed'), box_size, bins)
         Ps.append(P)
     return k, np.concatenate(Ps)
 
@@ -270,7 +270,7 @@ def latent_arithmetic(G, z_a, z_b, z_c, theta=None, renormalise: bool = False, b
     if renormalise: z = z * sum(v.norm(dim=-1, keepdim=True) for v in (za, zb, zc)) / (3 * z.norm(dim=-1, keepdim=True))
     zs, n, single = {'a': za, 'b': zb, 'c': zc, 'a-b+c': z}, 1 if za.ndim == 1 else len(za), za.ndim == 1
     th = None if theta is None else theta_batch(G, theta, 4 * n) if np.ndim(theta) <= 1 else torch.cat([theta_batch(G, theta, n)] * 4)
-    maps = generate(G, torch.cat([v.reshape(n, -1).float() for v in zs.values()]), theta=th)
+    maps = generate(G, torch.cat([v.reshape(n, -1).float() for v in zs.values()]), theta=th, noise='fixed')
     k, P = spectra(maps, box_size=box_size, bins=bins)
     out = {'k': k, 'z': {}, 'maps': {}, 'P': {}, 'batched': not single}
     for i, name in enumerate(zs):
@@ -300,7 +300,7 @@ def _map_shape(G, theta=None):
     d = getattr(G, 'latent_dim', None)
     if d is None: raise TypeError("G must have a `latent_dim` attribute")
     th = None if theta is None else torch.as_tensor(theta if isinstance(theta, Tensor) else np.asarray(theta, dtype=np.float32))
-    return d, tuple(generate(G, torch.zeros(1, d), theta=None if th is None else th.reshape(-1, th.shape[-1])[:1])[0].shape)
+    return d, tuple(generate(G, torch.zeros(1, d), theta=None if th is None else th.reshape(-1, th.shape[-1])[:1], noise='fixed')[0].shape)
 
 # %% ../nbs/04_latent.ipynb #de4c10a7
 def project(G, target, theta=None, n_restarts: int = 4, steps: int = 300, lr: float = 0.05, prior_weight: float = 1e-4,

@@ -19,8 +19,8 @@ from .statistics import fourier_shells, shell_power_spectrum   # the one binning
 
 # %% auto #0
 __all__ = ['UPSAMPLE_MODES', 'G_CONDITIONING_MODES', 'D_CONDITIONING_MODES', 'dcgan_init_', 'ConditionalBatchNorm',
-           'normalise_params', 'PixelNorm', 'BoundedTanh', 'Generator', 'MinibatchStd', 'Discriminator',
-           'at_least_float32', 'PixelQuantileCritic', 'PowerSpectrumCritic', 'architecture_table',
+           'normalise_params', 'PixelNorm', 'BoundedTanh', 'NoisyUpsample', 'Generator', 'MinibatchStd',
+           'Discriminator', 'at_least_float32', 'PixelQuantileCritic', 'PowerSpectrumCritic', 'architecture_table',
            'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
@@ -169,6 +169,23 @@ class BoundedTanh(nn.Module):
         b = self._b.to(x.dtype)
         return ((b + 1) * torch.tanh(x) + b - 1) / 2
 
+# %% ../nbs/01_model.ipynb #b8d0f03e
+class NoisyUpsample(nn.Module):
+    "One upsampling stage with a noise input: `k` channels of per-pixel N(0, 1) noise appended to the features before its convolution."
+    def __init__(self, c_in: int, c_out: int, upsample: str, out_size: int, k: int = 1, seed: int = 0):
+        super().__init__()
+        transpose = upsample == 'transpose'                                  # the transposed convolution's noise lives on its input grid
+        self.up = nn.Identity() if transpose else nn.Upsample(scale_factor=2, mode='nearest')
+        self.conv = _tconv(c_in + k, c_out) if transpose else nn.Conv2d(c_in + k, c_out, 3, padding=1)
+        self.shape = (k, out_size // 2, out_size // 2) if transpose else (k, out_size, out_size)
+        self.register_buffer('fixed_noise', torch.randn(1, *self.shape, generator=torch.Generator().manual_seed(seed)))
+    def forward(self, h: Tensor, noise: Tensor | None = None) -> Tensor:
+        h = self.up(h)
+        if noise is None:                                                    # train mode: fresh noise; eval mode: the fixed draw
+            noise = torch.randn(h.shape[0], *self.shape, device=h.device, dtype=h.dtype) if self.training else self.fixed_noise
+        if tuple(noise.shape[1:]) != self.shape: raise ValueError(f"noise for a {self.shape[1]}x{self.shape[2]} stage must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(noise.shape)}")
+        return self.conv(torch.cat([h, noise.to(h.device, h.dtype).expand(h.shape[0], -1, -1, -1)], 1))
+
 # %% ../nbs/01_model.ipynb #e80546e8
 UPSAMPLE_MODES = ('transpose', 'nearest')
 G_CONDITIONING_MODES = ('input', 'batchnorm')
@@ -177,7 +194,8 @@ class Generator(nn.Module):
     "The paper's DCGAN generator: latent `z` (and parameters `theta`) -> maps (B, channels, size, size) in [-1, 1]."
     def __init__(self, latent_dim: int = 64, channels: int = 1, size: int = 256, width: float = 1.0,
                  n_params: int = 0, param_ranges: list | None = None, base_size: int | None = None,
-                 upsample: str = 'transpose', conditioning: str = 'input', pixel_norm: bool = False, output_bound=None):
+                 upsample: str = 'transpose', conditioning: str = 'input', pixel_norm: bool = False, output_bound=None,
+                 noise_stages: int = 0):
         super().__init__()
         self.latent_dim, self.channels = _check_int(latent_dim, 'latent_dim', 1), _check_int(channels, 'channels', 1)
         self.n_params, self.width = _check_int(n_params, 'n_params', 0), _check_width(width)
@@ -191,10 +209,14 @@ class Generator(nn.Module):
         bn = (lambda c: ConditionalBatchNorm(c, n_params)) if conditioning == 'batchnorm' and n_params else _bn
         norm = (lambda c: nn.Sequential(PixelNorm(), bn(c))) if self.pixel_norm else bn
         layers = [nn.Linear(latent_dim + n_params, ch[0] * b * b), nn.Unflatten(1, (ch[0], b, b)), norm(ch[0]), nn.ReLU()]
-        for c_in, c_out in zip(ch, ch[1:]): layers += [up(c_in, c_out), norm(c_out), nn.ReLU()]
+        self.noise_stages = _check_int(noise_stages, 'noise_stages', 0)
+        if self.noise_stages > len(ch): raise ValueError(f"noise_stages must be at most the number of upsampling stages ({len(ch)}), got {noise_stages}")
+        sizes, first = [b * 2 ** (i + 1) for i in range(len(ch))], len(ch) - self.noise_stages
+        stage = lambda i, c_in, c_out: NoisyUpsample(c_in, c_out, upsample, sizes[i], seed=i) if i >= first else up(c_in, c_out)
+        for i, (c_in, c_out) in enumerate(zip(ch, ch[1:])): layers += [stage(i, c_in, c_out), norm(c_out), nn.ReLU()]
         self.output_bound = None if output_bound is None else _channel_floats(output_bound, 'output_bound', channels)
         if self.output_bound is not None and not all(0 < b <= 1 for b in self.output_bound): raise ValueError(f"output_bound: each in (0, 1] expected, got {output_bound!r}")
-        self.net = nn.Sequential(*layers, up(ch[-1], channels), nn.Tanh() if self.output_bound is None else BoundedTanh(self.output_bound))
+        self.net = nn.Sequential(*layers, stage(len(ch) - 1, ch[-1], channels), nn.Tanh() if self.output_bound is None else BoundedTanh(self.output_bound))
         dcgan_init_(self)
         for m in self.modules():
             if isinstance(m, ConditionalBatchNorm): m.reset_conditioning()
@@ -205,13 +227,25 @@ class Generator(nn.Module):
         return dict(latent_dim=self.latent_dim, channels=self.channels, size=self.size, width=self.width, n_params=self.n_params,
                     param_ranges=[list(r) for r in self.param_ranges] if self.param_ranges else None, base_size=self.base_size,
                     upsample=self.upsample, conditioning=self.conditioning, **({'pixel_norm': True} if self.pixel_norm else {}),
-                    **({'output_bound': list(self.output_bound)} if self.output_bound is not None else {}))
+                    **({'output_bound': list(self.output_bound)} if self.output_bound is not None else {}),
+                    **({'noise_stages': self.noise_stages} if self.noise_stages else {}))
 
-    def forward(self, z: Tensor, theta=None) -> Tensor:
+    @property
+    def noise_shapes(self) -> list[tuple]:
+        "Shape (k, H, W) of each noise input, coarsest first ([] without noise inputs)."
+        return [m.shape for m in self.net if isinstance(m, NoisyUpsample)]
+
+    def draw_noise(self, n: int, generator: torch.Generator | None = None) -> list[Tensor]:
+        "Fresh N(0, 1) noise for `n` maps, one (n, k, H, W) tensor per noise input, on the CPU (from `generator` when given: reproducible)."
+        return [torch.randn(n, *s, generator=generator) for s in self.noise_shapes]
+
+    def forward(self, z: Tensor, theta=None, noise: list | None = None) -> Tensor:
         z = _as_latent(z, self.latent_dim)
         t = _theta_input(self, theta, z.shape[0], z)
         h = z if t is None else torch.cat([z, t], 1)
-        for m in self.net: h = _norm_call(m, h, t)
+        if noise is not None and len(noise) != self.noise_stages: raise ValueError(f"noise: one tensor per noise input ({self.noise_stages}) expected, got {len(noise)}")
+        noise = iter(noise or [])
+        for m in self.net: h = m(h, next(noise, None)) if isinstance(m, NoisyUpsample) else _norm_call(m, h, t)
         return h
 
 # %% ../nbs/01_model.ipynb #d23b098e

@@ -90,6 +90,7 @@ class ModelConfig:
     g_conditioning: str = 'input'     # how a conditional G sees theta: 'input' (with z, the paper) or 'batchnorm' (also every BatchNorm)
     g_pixel_norm: bool = False        # ProGAN's pixelwise feature normalisation before each of G's BatchNorms
     g_output_bound: bool = False      # G's output kept below the training maps' largest transformed value (halfway to 1)
+    g_noise_stages: int = 0           # G's last upsampling stages that get a per-pixel noise input (StyleGAN's noise, as an input)
     d_spectral_norm: bool = False     # spectral normalisation in D
     d_batch_norm: bool = True         # BatchNorm in D's inner blocks (the paper)
     d_conditioning: str = 'both'      # where a conditional D sees theta: 'channels' (extra input channels), 'projection' or 'both'
@@ -342,7 +343,8 @@ def recalibrate_batchnorm(G: nn.Module, n_batches: int = 8, batch_size: int = 64
     for _ in range(n_batches):
         z = torch.randn(batch_size, G.latent_dim, generator=gen).to(dev)
         th = None if thetas is None else thetas[torch.randint(len(thetas), (batch_size,), generator=gen)].to(dev)
-        G(z) if th is None else G(z, th)
+        kw = {'noise': [n.to(dev) for n in G.draw_noise(batch_size, gen)]} if getattr(G, 'noise_stages', 0) else {}
+        G(z, **kw) if th is None else G(z, th, **kw)
     for m, mo in zip(bns, mom): m.momentum = mo
     return G.eval()
 
@@ -771,8 +773,8 @@ def _plain(d):
     "Plain JSON-able data (tuples become lists, numpy scalars numbers): what weights_only loading accepts."
     return json.loads(json.dumps(d, default=lambda o: o.tolist() if hasattr(o, 'tolist') else str(o)))
 
-def _call(M, x, th):
-    return M(x) if th is None or th.shape[-1] == 0 else M(x, th)
+def _call(M, x, th, **kw):
+    return M(x, **kw) if th is None or th.shape[-1] == 0 else M(x, th, **kw)
 
 def _models(config: TrainConfig, info: dict, path=None):
     "Generator and discriminator for `config` (conditional on the dataset's parameters when asked; D's critics standardised by the training maps in `path`)."
@@ -781,7 +783,7 @@ def _models(config: TrainConfig, info: dict, path=None):
     torch.manual_seed(_seed(config.seed, 3))
     m = config.model
     G = Generator(latent_dim=m.latent_dim, channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size,
-                  upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, **kw,
+                  upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, noise_stages=m.g_noise_stages, **kw,
                   **({'output_bound': generator_output_bound(path, split_indices(info['n'], config.data.holdout, config.data.data_seed)[0], info['transform'])} if m.g_output_bound and path is not None else {}))
     if (config.model.d_pixel_quantiles or config.model.d_spectrum_critic) and path is None:
         raise ValueError("d_pixel_quantiles and d_spectrum_critic need the dataset file: pass path, whose training maps standardise the critics")
@@ -868,8 +870,9 @@ def d_step(self: GANLearner, c: int):
     z = torch.randn(cfg.optim.batch_size, cfg.model.latent_dim, generator=g)[self.lo:self.hi].to(self.device, non_blocking=True)
     swap = bool(torch.rand((), generator=g) < cfg.loss.label_swap) and cfg.loss.kind != 'wgan-gp'
     eps = torch.rand(cfg.optim.batch_size, 1, 1, 1, generator=g)[self.lo:self.hi].to(self.device, non_blocking=True)
+    kw = {'noise': [n[self.lo:self.hi].to(self.device, non_blocking=True) for n in self.G.draw_noise(cfg.optim.batch_size, g)]} if self.G.noise_stages else {}
     with self.amp:
-        with torch.set_grad_enabled(c == cfg.optim.n_critic - 1): self.fake = _call(self.G_run, z, self.th)
+        with torch.set_grad_enabled(c == cfg.optim.n_critic - 1): self.fake = _call(self.G_run, z, self.th, **kw)
         loss = discriminator_loss(_call(self.D_run, self.real, self.th), _call(self.D_run, self.fake.detach(), self.th), cfg.loss.kind, swap)
         if cfg.loss.kind == 'wgan-gp':
             loss = loss + cfg.loss.gp_weight * gradient_penalty(lambda x, *a: _call(self.D_run, x, self.th), self.real, self.fake, None, eps.to(self.real.dtype))
@@ -1005,7 +1008,7 @@ class HeldOutEvaluation(Callback):
         if learn.G_ema is not None: recalibrate_batchnorm(learn.G_ema, cfg.evaluation.bn_batches, 64, self.train_theta, seed=_seed(cfg.seed, 5))
         z = torch.randn(len(self.reference), cfg.model.latent_dim, generator=torch.Generator().manual_seed(_seed(cfg.seed, 6)))
         Gs.eval()
-        with learn.amp: s = generate(Gs, z, self.theta)
+        with learn.amp: s = generate(Gs, z, self.theta, seed=_seed(cfg.seed, 8))
         learn.G.train()
         gen = np.asarray(self.transform.inverse(np.clip(s.numpy(), -1, 1 - 1e-6)), np.float32)
         sc = heldout_scores(self.reference, gen, None if self.theta is None else self.theta.numpy())
