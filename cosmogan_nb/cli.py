@@ -156,8 +156,9 @@ def _builtin_data(cfg: DemoConfig, tc, progress: bool) -> tuple:
     d, name = Path(cfg.out) / 'data', tc.data.source
     train_p, held_p = d / f'{name}_train.h5', d / f'{name}_heldout.h5'
     n_held = 32 if cfg.tiny else _n_heldout(cfg, name)
-    if not train_p.exists(): make_dataset(name, train_p, n_maps=tc.data.n_maps, size=tc.data.size, seed=tc.data.data_seed, progress=progress)
-    if not held_p.exists(): make_dataset(name, held_p, n_maps=n_held, size=tc.data.size, seed=tc.data.data_seed + 1_000_003, progress=progress)
+    opts = tc.data.options or {}                                           # the same simulation options for both (e.g. the sigma8 values)
+    if not train_p.exists(): make_dataset(name, train_p, n_maps=tc.data.n_maps, size=tc.data.size, seed=tc.data.data_seed, progress=progress, **opts)
+    if not held_p.exists(): make_dataset(name, held_p, n_maps=n_held, size=tc.data.size, seed=tc.data.data_seed + 1_000_003, progress=progress, **opts)
     return train_p, held_p
 
 def _n_heldout(cfg: DemoConfig, source: str) -> int:

@@ -73,8 +73,11 @@ class DataConfig:
     holdout: float = 0.1              # fraction of the maps held out for monitoring (never trained on)
     conditional: bool = False         # condition G and D on the dataset's parameters
     transform_a: float | None = None  # a of s = 2x/(x+a) - 1, replacing the dataset file's transform (needed if it stores none)
+    options: dict | None = None       # a built-in dataset's simulation options for `make_dataset`, e.g. {'sigma8_values': [0.436, 0.814]}
     def __post_init__(self):
         check_field_types(self, 'data.')
+        if self.options is not None and not (isinstance(self.options, dict) and all(isinstance(k, str) for k in self.options)):
+            raise ValueError(f"data.options must be a dict of make_dataset options (name: value) or null, got {self.options!r}")
         _check_range(self, ('size', 'channels', 'n_maps'), lambda v: v >= 1, 'a positive integer', 'data.')
         _check_range(self, ('data_seed',), lambda v: v >= 0, 'a non-negative integer', 'data.')
         _check_range(self, ('holdout',), lambda v: 0 <= v < 1, 'a fraction in [0, 1)', 'data.')
@@ -264,12 +267,12 @@ class TrainConfig:
 
 # %% ../nbs/02_training.ipynb #63b15f00
 _QUICK = dict(source='wl', n_maps=3000, holdout=0.2, size=64,
-              width=0.125, g_upsample='nearest', g_conditioning='batchnorm', g_pixel_norm=True, d_minibatch_std=True, d_spectral_norm=True, d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5,
+              width=0.125, g_upsample='nearest', g_conditioning='batchnorm', g_pixel_norm=True, g_noise_stages=2, d_minibatch_std=True, d_spectral_norm=True, d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5,
               kind='hinge', g_area_weight=0.03, g_area_start=0.5, lr_g=1e-4, lr_d=4e-4, batch_size=32,
               max_steps=6000, minutes=13.0, lr_decay_start=0.5, ema=0.999,
               log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200, select_by='power_spectrum+pixel_pdf+minkowski/10')
-_QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, conditional=True, max_steps=4800)
-_QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, conditional=False, max_steps=3600, g_output_bound=True,
+_QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, conditional=True, max_steps=4800, g_noise_stages=0)
+_QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, conditional=False, max_steps=3600, g_output_bound=True, g_noise_stages=0,
                         select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
 _PAPER = dict(max_steps=60000, eval_every=1000, checkpoint_every=1000)
 PRESETS = {'quick': TrainConfig().replace(**_QUICK),
@@ -378,7 +381,8 @@ def _built_with(path) -> dict | None:
     "The settings a built-in dataset file was made with (None without a readable file)."
     try:
         with h5py.File(path, 'r') as f:
-            return dict(data=str(f.attrs.get('preset', '')), n_maps=f['maps'].shape[0], size=f['maps'].shape[-1], data_seed=int(f.attrs.get('seed', -1)))
+            return dict(data=str(f.attrs.get('preset', '')), n_maps=f['maps'].shape[0], size=f['maps'].shape[-1], data_seed=int(f.attrs.get('seed', -1)),
+                        options=json.loads(f.attrs.get('overrides', '{}')))
     except (OSError, KeyError, ValueError, TypeError): return None
 
 def dataset_path(config: TrainConfig, out, progress: bool = True) -> Path:
@@ -388,11 +392,12 @@ def dataset_path(config: TrainConfig, out, progress: bool = True) -> Path:
         if not p.is_file(): raise FileNotFoundError(f"dataset file {str(p)!r} (config data) does not exist; data must be a file or one of {sorted(DATASET_PRESETS)}")
         return p
     path = Path(out) / 'dataset.h5'
-    want = dict(data=config.data.source, n_maps=config.data.n_maps or DATASET_PRESETS[config.data.source]['n_maps'], size=config.data.size, data_seed=config.data.data_seed)
+    want = dict(data=config.data.source, n_maps=config.data.n_maps or DATASET_PRESETS[config.data.source]['n_maps'], size=config.data.size, data_seed=config.data.data_seed,
+                options=json.loads(json.dumps(config.data.options or {})))
     have = _built_with(path)
     if have != want:
         if have is not None: warnings.warn(f"{str(path)!r} was made with {have}; making it again with {want}")
-        make_dataset(config.data.source, path, n_maps=config.data.n_maps, size=config.data.size, seed=config.data.data_seed, progress=progress)
+        make_dataset(config.data.source, path, n_maps=config.data.n_maps, size=config.data.size, seed=config.data.data_seed, progress=progress, **(config.data.options or {}))
     return path
 
 def read_dataset_info(path, config: TrainConfig) -> dict:
