@@ -875,7 +875,7 @@ def d_step(self: GANLearner, c: int):
     z = torch.randn(cfg.optim.batch_size, cfg.model.latent_dim, generator=g)[self.lo:self.hi].to(self.device, non_blocking=True)
     swap = bool(torch.rand((), generator=g) < cfg.loss.label_swap) and cfg.loss.kind != 'wgan-gp'
     eps = torch.rand(cfg.optim.batch_size, 1, 1, 1, generator=g)[self.lo:self.hi].to(self.device, non_blocking=True)
-    kw = {'noise': [n[self.lo:self.hi].to(self.device, non_blocking=True) for n in self.G.draw_noise(cfg.optim.batch_size, g)]} if self.G.noise_stages else {}
+    kw = {'noise': [n[self.lo:self.hi].to(self.device, non_blocking=True) for n in self.G.draw_noise(cfg.optim.batch_size, g)]} if getattr(self.G, 'noise_stages', 0) else {}
     with self.amp:
         with torch.set_grad_enabled(c == cfg.optim.n_critic - 1): self.fake = _call(self.G_run, z, self.th, **kw)
         loss = discriminator_loss(_call(self.D_run, self.real, self.th), _call(self.D_run, self.fake.detach(), self.th), cfg.loss.kind, swap)
