@@ -787,12 +787,12 @@ def _models(config: TrainConfig, info: dict, path=None):
     if config.data.conditional: kw = dict(n_params=info['params'].shape[1], param_ranges=info['param_ranges'])
     torch.manual_seed(_seed(config.seed, 3))
     m = config.model
+    train_idx = split_indices(info['n'], config.data.holdout, config.data.data_seed)[0] if path is not None else None
     G = Generator(latent_dim=m.latent_dim, channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size,
                   upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, noise_stages=m.g_noise_stages, **kw,
-                  **({'output_bound': generator_output_bound(path, split_indices(info['n'], config.data.holdout, config.data.data_seed)[0], info['transform'])} if m.g_output_bound and path is not None else {}))
+                  **({'output_bound': generator_output_bound(path, train_idx, info['transform'])} if m.g_output_bound and path is not None else {}))
     if (config.model.d_pixel_quantiles or config.model.d_spectrum_critic) and path is None:
         raise ValueError("d_pixel_quantiles and d_spectrum_critic need the dataset file: pass path, whose training maps standardise the critics")
-    train_idx = split_indices(info['n'], config.data.holdout, config.data.data_seed)[0] if path is not None else None
     if config.model.d_pixel_quantiles:
         center, scale = critic_pixel_moments(path, train_idx, info['transform'])
         kw.update(pixel_quantiles=config.model.d_pixel_quantiles, pixel_center=center, pixel_scale=scale)
@@ -875,9 +875,9 @@ def d_step(self: GANLearner, c: int):
     z = torch.randn(cfg.optim.batch_size, cfg.model.latent_dim, generator=g)[self.lo:self.hi].to(self.device, non_blocking=True)
     swap = bool(torch.rand((), generator=g) < cfg.loss.label_swap) and cfg.loss.kind != 'wgan-gp'
     eps = torch.rand(cfg.optim.batch_size, 1, 1, 1, generator=g)[self.lo:self.hi].to(self.device, non_blocking=True)
-    kw = {'noise': [n[self.lo:self.hi].to(self.device, non_blocking=True) for n in self.G.draw_noise(cfg.optim.batch_size, g)]} if getattr(self.G, 'noise_stages', 0) else {}
+    noise = [n[self.lo:self.hi].to(self.device, non_blocking=True) for n in self.G.draw_noise(cfg.optim.batch_size, g)]   # [] without noise inputs
     with self.amp:
-        with torch.set_grad_enabled(c == cfg.optim.n_critic - 1): self.fake = _call(self.G_run, z, self.th, **kw)
+        with torch.set_grad_enabled(c == cfg.optim.n_critic - 1): self.fake = _call(self.G_run, z, self.th, noise=noise)
         loss = discriminator_loss(_call(self.D_run, self.real, self.th), _call(self.D_run, self.fake.detach(), self.th), cfg.loss.kind, swap)
         if cfg.loss.kind == 'wgan-gp':
             loss = loss + cfg.loss.gp_weight * gradient_penalty(lambda x, *a: _call(self.D_run, x, self.th), self.real, self.fake, None, eps.to(self.real.dtype))
