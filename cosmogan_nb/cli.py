@@ -6,7 +6,7 @@ Docs: https://cosmogan-nb.github.io/cosmogan_nb/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #fa54819f
 from __future__ import annotations
-import argparse, dataclasses, json, math, os, signal, sys, threading, time, traceback, warnings
+import argparse, dataclasses, inspect, json, math, os, signal, sys, threading, time, traceback, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
@@ -22,9 +22,9 @@ from .training import PRESETS, TrainConfig, plot_training, preset, split_indices
 from .report import ReportSection, evaluate, evaluation_sections, unseen_sections, write_report
 
 # %% auto #0
-__all__ = ['EXPECTED_ERRORS', 'UNSEEN_SIGMA8', 'UNSEEN_POINTS', 'parse_value', 'parse_overrides', 'error_message', 'run_command',
-           'command_parser', 'add_config_flags', 'run_parser', 'config_help', 'DemoConfig', 'demo', 'demo_cli',
-           'data_cli', 'train_cli', 'sample_cli', 'evaluate_cli', 'main']
+__all__ = ['EXPECTED_ERRORS', 'HELDOUT_PER_GROUP', 'UNSEEN_SIGMA8', 'UNSEEN_POINTS', 'parse_value', 'parse_overrides',
+           'error_message', 'run_command', 'command_parser', 'add_config_flags', 'run_parser', 'config_help',
+           'DemoConfig', 'demo', 'demo_cli', 'data_cli', 'train_cli', 'sample_cli', 'evaluate_cli', 'main']
 
 # %% ../nbs/07_cli.ipynb #f1190314
 def parse_value(v: str):
@@ -116,7 +116,7 @@ class DemoConfig:
     preset: str = 'quick'            # training preset (see 02_training)
     data: str | None = None          # a dataset file of the user's; None: the preset's built-in set (WL; CW for cw, quick-cw; multi-field for illustris, quick-illustris)
     n_maps: int | None = None        # training maps generated for the built-in set (None: the preset's)
-    n_heldout: int | None = None     # held-out maps generated for the built-in set, shared by its parameter values (None: 400; 800 for CW's 8)
+    n_heldout: int | None = None     # held-out maps generated for the built-in set, shared by its parameter values (None: 400 per WL sigma8 value, 100 per CW grid point, 400 for hydro)
     conditional: bool = True         # condition on the dataset's parameters, if it has any (sigma8 for the WL set)
     minutes: float | None = None     # training time limit (None: the preset's)
     max_steps: int | None = None     # training steps (None: the preset's)
@@ -155,15 +155,22 @@ def _builtin_data(cfg: DemoConfig, tc, progress: bool) -> tuple:
     "Generate (once) the preset's built-in training set (`tc.data.source`: 'wl', 'cw' or 'hydro') and an independent held-out set; returns both paths."
     d, name = Path(cfg.out) / 'data', tc.data.source
     train_p, held_p = d / f'{name}_train.h5', d / f'{name}_heldout.h5'
-    n_held = 32 if cfg.tiny else _n_heldout(cfg, name)
     opts = tc.data.options or {}                                           # the same simulation options for both (e.g. the sigma8 values)
+    n_held = 32 if cfg.tiny else _n_heldout(cfg, name, opts)
     if not train_p.exists(): make_dataset(name, train_p, n_maps=tc.data.n_maps, size=tc.data.size, seed=tc.data.data_seed, progress=progress, **opts)
     if not held_p.exists(): make_dataset(name, held_p, n_maps=n_held, size=tc.data.size, seed=tc.data.data_seed + 1_000_003, progress=progress, **opts)
     return train_p, held_p
 
-def _n_heldout(cfg: DemoConfig, source: str) -> int:
-    "Held-out maps of the built-in set `source`: the config's, or 400 (800 for the 8 points of the CW grid, 100 each)."
-    return cfg.n_heldout if cfg.n_heldout is not None else (800 if source == 'cw' else 400)
+HELDOUT_PER_GROUP = {'wl': 400, 'cw': 100}   # held-out maps per parameter value (WL) or grid point (CW) of a built-in set; 400 for the others
+
+def _parameter_groups(source: str, options: dict | None = None) -> int:
+    "How many parameter groups (sigma8 values, grid points) the built-in set `source` has with these `make_dataset` options: the product of its `*_values` lengths."
+    sig = inspect.signature(DATASET_PRESETS[source]['build']).parameters
+    return math.prod(len((options or {}).get(k, sig[k].default)) for k in sig if k.endswith('_values'))
+
+def _n_heldout(cfg: DemoConfig, source: str, options: dict | None = None) -> int:
+    "Held-out maps of the built-in set `source`: the config's, or `HELDOUT_PER_GROUP` maps for each of its parameter groups."
+    return cfg.n_heldout if cfg.n_heldout is not None else HELDOUT_PER_GROUP.get(source, 400) * _parameter_groups(source, options)
 
 UNSEEN_SIGMA8 = (0.35, 0.5, 0.625, 0.75, 0.9)   # inside the WL set's trained range [0.436, 0.814], and one value beyond each end
 # Parameter values the built-in sets' training never saw, as `make_dataset` options: for WL the sigma8 values above; for CW one point

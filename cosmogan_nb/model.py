@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 from torch import nn, Tensor
+import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 from torch.utils.flop_counter import FlopCounterMode
 from .files import atomic_open
@@ -171,20 +172,27 @@ class BoundedTanh(nn.Module):
 
 # %% ../nbs/01_model.ipynb #b8d0f03e
 class NoisyUpsample(nn.Module):
-    "One upsampling stage with a noise input: `k` channels of per-pixel N(0, 1) noise appended to the features before its convolution."
-    def __init__(self, c_in: int, c_out: int, upsample: str, out_size: int, k: int = 1, seed: int = 0):
+    "One upsampling stage with a noise input: `k` channels of per-pixel N(0, 1) noise (times exp(a theta + b) when conditional) appended to the features before its convolution."
+    def __init__(self, c_in: int, c_out: int, upsample: str, out_size: int, k: int = 1, seed: int = 0, n_params: int = 0):
         super().__init__()
         transpose = upsample == 'transpose'                                  # the transposed convolution's noise lives on its input grid
         self.up = nn.Identity() if transpose else nn.Upsample(scale_factor=2, mode='nearest')
         self.conv = _tconv(c_in + k, c_out) if transpose else nn.Conv2d(c_in + k, c_out, 3, padding=1)
         self.shape = (k, out_size // 2, out_size // 2) if transpose else (k, out_size, out_size)
         self.register_buffer('fixed_noise', torch.randn(1, *self.shape, generator=torch.Generator().manual_seed(seed)))
-    def forward(self, h: Tensor, noise: Tensor | None = None) -> Tensor:
+        self.n_params = n_params                                             # conditional: log-strength of each noise channel, a theta + b
+        self.strength_weight = nn.Parameter(torch.zeros(k, n_params)) if n_params else None   # zero: unit strength at the start
+        self.strength_bias = nn.Parameter(torch.zeros(k)) if n_params else None
+
+    def forward(self, h: Tensor, noise: Tensor | None = None, t: Tensor | None = None) -> Tensor:
         h = self.up(h)
         if noise is None:                                                    # train mode: fresh noise; eval mode: the fixed draw
             noise = torch.randn(h.shape[0], *self.shape, device=h.device, dtype=h.dtype) if self.training else self.fixed_noise
         if tuple(noise.shape[1:]) != self.shape: raise ValueError(f"noise for a {self.shape[1]}x{self.shape[2]} stage must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(noise.shape)}")
-        return self.conv(torch.cat([h, noise.to(h.device, h.dtype).expand(h.shape[0], -1, -1, -1)], 1))
+        noise = noise.to(h.device, h.dtype).expand(h.shape[0], -1, -1, -1)
+        if self.n_params and t is None: raise ValueError(f"this noise input's strength depends on the parameters: pass t of shape (B, {self.n_params})")
+        if self.n_params: noise = noise * torch.exp(F.linear(t.to(h.dtype), self.strength_weight.to(h.dtype), self.strength_bias.to(h.dtype)))[:, :, None, None]
+        return self.conv(torch.cat([h, noise], 1))
 
 # %% ../nbs/01_model.ipynb #e80546e8
 UPSAMPLE_MODES = ('transpose', 'nearest')
@@ -212,7 +220,7 @@ class Generator(nn.Module):
         self.noise_stages = _check_int(noise_stages, 'noise_stages', 0)
         if self.noise_stages > len(ch): raise ValueError(f"noise_stages must be at most the number of upsampling stages ({len(ch)}), got {noise_stages}")
         sizes, first = [b * 2 ** (i + 1) for i in range(len(ch))], len(ch) - self.noise_stages
-        stage = lambda i, c_in, c_out: NoisyUpsample(c_in, c_out, upsample, sizes[i], seed=i) if i >= first else up(c_in, c_out)
+        stage = lambda i, c_in, c_out: NoisyUpsample(c_in, c_out, upsample, sizes[i], seed=i, n_params=n_params) if i >= first else up(c_in, c_out)
         for i, (c_in, c_out) in enumerate(zip(ch, ch[1:])): layers += [stage(i, c_in, c_out), norm(c_out), nn.ReLU()]
         self.output_bound = None if output_bound is None else _channel_floats(output_bound, 'output_bound', channels)
         if self.output_bound is not None and not all(0 < b <= 1 for b in self.output_bound): raise ValueError(f"output_bound: each in (0, 1] expected, got {output_bound!r}")
@@ -245,7 +253,7 @@ class Generator(nn.Module):
         h = z if t is None else torch.cat([z, t], 1)
         if noise is not None and len(noise) != self.noise_stages: raise ValueError(f"noise: one tensor per noise input ({self.noise_stages}) expected, got {len(noise)}")
         noise = iter(noise or [])
-        for m in self.net: h = m(h, next(noise, None)) if isinstance(m, NoisyUpsample) else _norm_call(m, h, t)
+        for m in self.net: h = m(h, next(noise, None), t) if isinstance(m, NoisyUpsample) else _norm_call(m, h, t)
         return h
 
 # %% ../nbs/01_model.ipynb #d23b098e
