@@ -190,8 +190,9 @@ class NoisyUpsample(nn.Module):
             noise = torch.randn(h.shape[0], *self.shape, device=h.device, dtype=h.dtype) if self.training else self.fixed_noise
         if tuple(noise.shape[1:]) != self.shape: raise ValueError(f"noise for a {self.shape[1]}x{self.shape[2]} stage must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(noise.shape)}")
         noise = noise.to(h.device, h.dtype).expand(h.shape[0], -1, -1, -1)
-        if self.n_params and t is None: raise ValueError(f"this noise input's strength depends on the parameters: pass t of shape (B, {self.n_params})")
-        if self.n_params: noise = noise * torch.exp(F.linear(t.to(h.dtype), self.strength_weight.to(h.dtype), self.strength_bias.to(h.dtype)))[:, :, None, None]
+        if self.n_params:                                                    # the strength exp(a t + b) of this map's parameters
+            if t is None: raise ValueError(f"this noise input's strength depends on the parameters: pass t of shape (B, {self.n_params})")
+            noise = noise * torch.exp(F.linear(t.to(h.dtype), self.strength_weight.to(h.dtype), self.strength_bias.to(h.dtype)))[:, :, None, None]
         return self.conv(torch.cat([h, noise], 1))
 
 # %% ../nbs/01_model.ipynb #e80546e8
