@@ -19,10 +19,11 @@ from .datasets import per_channel
 from .statistics import fourier_shells, shell_power_spectrum   # the one binning of every spectrum
 
 # %% auto #0
-__all__ = ['UPSAMPLE_MODES', 'G_CONDITIONING_MODES', 'D_CONDITIONING_MODES', 'dcgan_init_', 'ConditionalBatchNorm',
-           'normalise_params', 'PixelNorm', 'BoundedTanh', 'NoisyUpsample', 'Generator', 'MinibatchStd',
-           'Discriminator', 'at_least_float32', 'PixelQuantileCritic', 'PowerSpectrumCritic', 'architecture_table',
-           'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops', 'forward_time']
+__all__ = ['UPSAMPLE_MODES', 'G_CONDITIONING_MODES', 'PADDING_MODES', 'D_CONDITIONING_MODES', 'dcgan_init_',
+           'ConditionalBatchNorm', 'normalise_params', 'PixelNorm', 'BoundedTanh', 'NoisyUpsample', 'Generator',
+           'MinibatchStd', 'Discriminator', 'at_least_float32', 'PixelQuantileCritic', 'PowerSpectrumCritic',
+           'architecture_table', 'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops',
+           'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -61,13 +62,13 @@ def _tconv(c_in: int, c_out: int) -> nn.ConvTranspose2d:
     "5x5 transposed convolution of stride 2 that exactly doubles the grid."
     return nn.ConvTranspose2d(c_in, c_out, 5, stride=2, padding=2, output_padding=1)
 
-def _resize_conv(c_in: int, c_out: int) -> nn.Sequential:
+def _resize_conv(c_in: int, c_out: int, padding: str = 'zeros') -> nn.Sequential:
     "Nearest-neighbour doubling then a 3x3 convolution (Odena et al. 2016): an upsampling without checkerboard artefacts."
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(c_in, c_out, 3, padding=1))
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(c_in, c_out, 3, padding=1, padding_mode=padding))
 
-def _conv(c_in: int, c_out: int) -> nn.Conv2d:
+def _conv(c_in: int, c_out: int, padding: str = 'zeros') -> nn.Conv2d:
     "5x5 convolution of stride 2 that halves an even grid."
-    return nn.Conv2d(c_in, c_out, 5, stride=2, padding=2)
+    return nn.Conv2d(c_in, c_out, 5, stride=2, padding=2, padding_mode=padding)
 
 def _bn(c: int) -> nn.BatchNorm2d:
     "BatchNorm with TensorFlow's eps 1e-5 and decay 0.9 (PyTorch momentum 0.1)."
@@ -173,11 +174,11 @@ class BoundedTanh(nn.Module):
 # %% ../nbs/01_model.ipynb #b8d0f03e
 class NoisyUpsample(nn.Module):
     "One upsampling stage with a noise input: `k` channels of per-pixel N(0, 1) noise (times exp(a theta + b) when conditional) appended to the features before its convolution."
-    def __init__(self, c_in: int, c_out: int, upsample: str, out_size: int, k: int = 1, seed: int = 0, n_params: int = 0):
+    def __init__(self, c_in: int, c_out: int, upsample: str, out_size: int, k: int = 1, seed: int = 0, n_params: int = 0, padding: str = 'zeros'):
         super().__init__()
         transpose = upsample == 'transpose'                                  # the transposed convolution's noise lives on its input grid
         self.up = nn.Identity() if transpose else nn.Upsample(scale_factor=2, mode='nearest')
-        self.conv = _tconv(c_in + k, c_out) if transpose else nn.Conv2d(c_in + k, c_out, 3, padding=1)
+        self.conv = _tconv(c_in + k, c_out) if transpose else nn.Conv2d(c_in + k, c_out, 3, padding=1, padding_mode=padding)
         self.shape = (k, out_size // 2, out_size // 2) if transpose else (k, out_size, out_size)
         self.register_buffer('fixed_noise', torch.randn(1, *self.shape, generator=torch.Generator().manual_seed(seed)))
         self.n_params = n_params                                             # conditional: log-strength of each noise channel, a theta + b
@@ -198,13 +199,20 @@ class NoisyUpsample(nn.Module):
 # %% ../nbs/01_model.ipynb #e80546e8
 UPSAMPLE_MODES = ('transpose', 'nearest')
 G_CONDITIONING_MODES = ('input', 'batchnorm')
+PADDING_MODES = ('zeros', 'circular')
+
+def _check_padding(padding: str, upsample: str = 'nearest') -> str:
+    "`padding` if the convolutions can have it: 'circular' (periodic maps) needs resize-convolutions, as transposed ones pad with zeros only."
+    if padding not in PADDING_MODES: raise ValueError(f"padding must be one of {PADDING_MODES}, got {padding!r}")
+    if padding == 'circular' and upsample == 'transpose': raise ValueError("padding='circular' needs upsample='nearest' (transposed convolutions pad with zeros only)")
+    return padding
 
 class Generator(nn.Module):
     "The paper's DCGAN generator: latent `z` (and parameters `theta`) -> maps (B, channels, size, size) in [-1, 1]."
     def __init__(self, latent_dim: int = 64, channels: int = 1, size: int = 256, width: float = 1.0,
                  n_params: int = 0, param_ranges: list | None = None, base_size: int | None = None,
                  upsample: str = 'transpose', conditioning: str = 'input', pixel_norm: bool = False, output_bound=None,
-                 noise_stages: int = 0):
+                 noise_stages: int = 0, padding: str = 'zeros'):
         super().__init__()
         self.latent_dim, self.channels = _check_int(latent_dim, 'latent_dim', 1), _check_int(channels, 'channels', 1)
         self.n_params, self.width = _check_int(n_params, 'n_params', 0), _check_width(width)
@@ -213,15 +221,16 @@ class Generator(nn.Module):
         if upsample not in UPSAMPLE_MODES: raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
         if conditioning not in G_CONDITIONING_MODES: raise ValueError(f"conditioning must be one of {G_CONDITIONING_MODES}, got {conditioning!r}")
         self.upsample, self.conditioning, self.pixel_norm = upsample, conditioning, bool(pixel_norm)
+        self.padding = _check_padding(padding, upsample)
         ch, b = _stage_channels(self.n_stages, self.width), self.base_size
-        up = _tconv if upsample == 'transpose' else _resize_conv
+        up = _tconv if upsample == 'transpose' else (lambda c_in, c_out: _resize_conv(c_in, c_out, self.padding))
         bn = (lambda c: ConditionalBatchNorm(c, n_params)) if conditioning == 'batchnorm' and n_params else _bn
         norm = (lambda c: nn.Sequential(PixelNorm(), bn(c))) if self.pixel_norm else bn
         layers = [nn.Linear(latent_dim + n_params, ch[0] * b * b), nn.Unflatten(1, (ch[0], b, b)), norm(ch[0]), nn.ReLU()]
         self.noise_stages = _check_int(noise_stages, 'noise_stages', 0)
         if self.noise_stages > len(ch): raise ValueError(f"noise_stages must be at most the number of upsampling stages ({len(ch)}), got {noise_stages}")
         sizes, first = [b * 2 ** (i + 1) for i in range(len(ch))], len(ch) - self.noise_stages
-        stage = lambda i, c_in, c_out: NoisyUpsample(c_in, c_out, upsample, sizes[i], seed=i, n_params=n_params) if i >= first else up(c_in, c_out)
+        stage = lambda i, c_in, c_out: NoisyUpsample(c_in, c_out, upsample, sizes[i], seed=i, n_params=n_params, padding=self.padding) if i >= first else up(c_in, c_out)
         for i, (c_in, c_out) in enumerate(zip(ch, ch[1:])): layers += [stage(i, c_in, c_out), norm(c_out), nn.ReLU()]
         self.output_bound = None if output_bound is None else _channel_floats(output_bound, 'output_bound', channels)
         if self.output_bound is not None and not all(0 < b <= 1 for b in self.output_bound): raise ValueError(f"output_bound: each in (0, 1] expected, got {output_bound!r}")
@@ -237,7 +246,7 @@ class Generator(nn.Module):
                     param_ranges=[list(r) for r in self.param_ranges] if self.param_ranges else None, base_size=self.base_size,
                     upsample=self.upsample, conditioning=self.conditioning, **({'pixel_norm': True} if self.pixel_norm else {}),
                     **({'output_bound': list(self.output_bound)} if self.output_bound is not None else {}),
-                    **({'noise_stages': self.noise_stages} if self.noise_stages else {}))
+                    **({'noise_stages': self.noise_stages} if self.noise_stages else {}), **({'padding': self.padding} if self.padding != 'zeros' else {}))
 
     @property
     def noise_shapes(self) -> list[tuple]:
@@ -283,7 +292,7 @@ class Discriminator(nn.Module):
                  conditioning: str = 'both', negative_slope: float = 0.2, base_size: int | None = None,
                  pixel_quantiles: int = 0, pixel_center=0.0, pixel_scale=1.0,
                  spectrum_bins: int = 0, spectrum_center=0.0, spectrum_scale=1.0, spectrum_bound: float = 1.0, minibatch_std: bool = False,
-                 spectrum_slope=None):
+                 spectrum_slope=None, padding: str = 'zeros'):
         super().__init__()
         self.channels, self.n_params = _check_int(channels, 'channels', 1), _check_int(n_params, 'n_params', 0)
         self.width, (self.base_size, self.n_stages) = _check_width(width), _grid(size, base_size)
@@ -292,10 +301,11 @@ class Discriminator(nn.Module):
         self.spectral_norm, self.batch_norm, self.conditioning = bool(spectral_norm), bool(batch_norm), conditioning
         self.negative_slope = float(negative_slope)
         self._channel_cond = n_params > 0 and conditioning in ('both', 'channels')
+        self.padding = _check_padding(padding)
         ch = _stage_channels(self.n_stages, self.width)[::-1]
-        layers = [_conv(channels + (n_params if self._channel_cond else 0), ch[0]), nn.LeakyReLU(self.negative_slope)]
+        layers = [_conv(channels + (n_params if self._channel_cond else 0), ch[0], self.padding), nn.LeakyReLU(self.negative_slope)]
         for c_in, c_out in zip(ch, ch[1:]):
-            layers += [_conv(c_in, c_out)] + ([_bn(c_out)] if batch_norm else []) + [nn.LeakyReLU(self.negative_slope)]
+            layers += [_conv(c_in, c_out, self.padding)] + ([_bn(c_out)] if batch_norm else []) + [nn.LeakyReLU(self.negative_slope)]
         self.features = nn.Sequential(*layers)
         self.minibatch_std = MinibatchStd() if minibatch_std else None
         self.head = nn.Linear((ch[-1] + bool(minibatch_std)) * self.base_size ** 2, 1)
@@ -320,7 +330,7 @@ class Discriminator(nn.Module):
                     negative_slope=self.negative_slope, base_size=self.base_size, pixel_quantiles=self.pixel_quantiles,
                     **(self.pixel_critic.stats if self.pixel_critic is not None else {}), spectrum_bins=self.spectrum_bins,
                     **(self.spectrum_critic.stats if self.spectrum_critic is not None else {}),
-                    **({'minibatch_std': True} if self.minibatch_std is not None else {}))
+                    **({'minibatch_std': True} if self.minibatch_std is not None else {}), **({'padding': self.padding} if self.padding != 'zeros' else {}))
 
     def forward(self, x: Tensor, theta=None) -> Tensor:
         want = (self.channels, self.size, self.size)

@@ -23,7 +23,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .data import DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, make_dataset, save_maps
-from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, UPSAMPLE_MODES, Discriminator, Generator, MinibatchStd, at_least_float32, normalise_params
+from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, MinibatchStd, at_least_float32, normalise_params
 from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
                                    theta_batch, torch_device)   # training's own names too, for code that imports them from here
 from .statistics import compare, shell_power_spectrum
@@ -94,10 +94,12 @@ class ModelConfig:
     g_pixel_norm: bool = False        # ProGAN's pixelwise feature normalisation before each of G's BatchNorms
     g_output_bound: bool = False      # G's output kept below the training maps' largest transformed value (halfway to 1)
     g_noise_stages: int = 0           # G's last upsampling stages that get a per-pixel noise input (StyleGAN's noise, as an input)
+    g_padding: str = 'zeros'          # G's convolutions pad with 'zeros' or wrap around ('circular': periodic maps, needs g_upsample='nearest')
     d_spectral_norm: bool = False     # spectral normalisation in D
     d_batch_norm: bool = True         # BatchNorm in D's inner blocks (the paper)
     d_conditioning: str = 'both'      # where a conditional D sees theta: 'channels' (extra input channels), 'projection' or 'both'
     d_negative_slope: float = 0.2     # D's LeakyReLU slope
+    d_padding: str = 'zeros'          # D's convolutions pad with 'zeros' or wrap around ('circular')
     d_minibatch_std: bool = False     # D's head also sees the batch's feature spread (ProGAN's minibatch standard deviation)
     d_pixel_quantiles: int = 0        # pixel quantiles per channel that D's one-point critic sees (0: the paper's D)
     d_spectrum_critic: bool = False   # D also judges each map's power spectrum, in the shells |k| = 1..size/2
@@ -105,8 +107,10 @@ class ModelConfig:
     d_spectrum_conditional: bool = False   # a conditional D's spectrum critic standardises by the simulations at the map's parameters
     def __post_init__(self):
         check_field_types(self, 'model.')
-        for k, allowed in (('g_upsample', UPSAMPLE_MODES), ('g_conditioning', G_CONDITIONING_MODES), ('d_conditioning', D_CONDITIONING_MODES)):
+        for k, allowed in (('g_upsample', UPSAMPLE_MODES), ('g_conditioning', G_CONDITIONING_MODES), ('d_conditioning', D_CONDITIONING_MODES),
+                           ('g_padding', PADDING_MODES), ('d_padding', PADDING_MODES)):
             if getattr(self, k) not in allowed: raise ValueError(f"model.{k} must be one of {allowed}, got {getattr(self, k)!r}")
+        if self.g_padding == 'circular' and self.g_upsample == 'transpose': raise ValueError("model.g_padding='circular' needs model.g_upsample='nearest' (transposed convolutions pad with zeros only)")
         _check_range(self, ('latent_dim', 'base_size'), lambda v: v >= 1, 'a positive integer', 'model.')
         _check_range(self, ('d_pixel_quantiles',), lambda v: v >= 0, 'a non-negative integer', 'model.')
         _check_range(self, ('width', 'd_spectrum_bound'), lambda v: v > 0, 'positive', 'model.')
@@ -789,7 +793,7 @@ def _models(config: TrainConfig, info: dict, path=None):
     m = config.model
     train_idx = split_indices(info['n'], config.data.holdout, config.data.data_seed)[0] if path is not None else None
     G = Generator(latent_dim=m.latent_dim, channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size,
-                  upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, noise_stages=m.g_noise_stages, **kw,
+                  upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, noise_stages=m.g_noise_stages, padding=m.g_padding, **kw,
                   **({'output_bound': generator_output_bound(path, train_idx, info['transform'])} if m.g_output_bound and path is not None else {}))
     if (config.model.d_pixel_quantiles or config.model.d_spectrum_critic) and path is None:
         raise ValueError("d_pixel_quantiles and d_spectrum_critic need the dataset file: pass path, whose training maps standardise the critics")
@@ -805,7 +809,7 @@ def _models(config: TrainConfig, info: dict, path=None):
         kw.update(spectrum_bins=config.data.size // 2, spectrum_center=center, spectrum_scale=scale, spectrum_bound=config.model.d_spectrum_bound)
     if config.data.conditional: kw['conditioning'] = m.d_conditioning
     D = Discriminator(channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size, spectral_norm=m.d_spectral_norm,
-                      batch_norm=m.d_batch_norm, negative_slope=m.d_negative_slope, minibatch_std=m.d_minibatch_std, **kw)
+                      batch_norm=m.d_batch_norm, negative_slope=m.d_negative_slope, minibatch_std=m.d_minibatch_std, padding=m.d_padding, **kw)
     return G, D
 
 # %% ../nbs/02_training.ipynb #d536507d
