@@ -9,6 +9,7 @@ from __future__ import annotations
 import json, math, pickle, time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
@@ -20,10 +21,10 @@ from .statistics import fourier_shells, shell_power_spectrum   # the one binning
 
 # %% auto #0
 __all__ = ['UPSAMPLE_MODES', 'G_CONDITIONING_MODES', 'PADDING_MODES', 'D_CONDITIONING_MODES', 'dcgan_init_',
-           'ConditionalBatchNorm', 'normalise_params', 'PixelNorm', 'BoundedTanh', 'NoisyUpsample', 'Generator',
-           'MinibatchStd', 'Discriminator', 'at_least_float32', 'PixelQuantileCritic', 'PowerSpectrumCritic',
-           'architecture_table', 'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops',
-           'forward_time']
+           'ConditionalBatchNorm', 'normalise_params', 'PixelNorm', 'BoundedTanh', 'NoisyUpsample', 'fourier_modes',
+           'LargeScaleModes', 'Generator', 'MinibatchStd', 'Discriminator', 'at_least_float32', 'PixelQuantileCritic',
+           'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty', 'save_model', 'load_model',
+           'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -196,6 +197,46 @@ class NoisyUpsample(nn.Module):
             noise = noise * torch.exp(F.linear(t.to(h.dtype), self.strength_weight.to(h.dtype), self.strength_bias.to(h.dtype)))[:, :, None, None]
         return self.conv(torch.cat([h, noise], 1))
 
+# %% ../nbs/01_model.ipynb #9385cc9b
+def fourier_modes(k_max: int) -> list[tuple[int, int]]:
+    "The wave vectors (kx, ky) with 0 < |k| <= k_max in one half of the Fourier plane (kx > 0, or kx = 0 and ky > 0): one per pair of conjugate modes."
+    return [(kx, ky) for kx in range(k_max + 1) for ky in range(-k_max, k_max + 1) if (kx > 0 or ky > 0) and kx * kx + ky * ky <= k_max * k_max]
+
+class LargeScaleModes(nn.Module):
+    "The Fourier modes 0 < |k| <= k_max of each channel as a linear map of the latent vector, with amplitudes exp(a theta + b) per mode: a periodic Gaussian field."
+    def __init__(self, latent_dim: int, channels: int, size: int, k_max: int, n_params: int = 0, amplitude: float = 0.01):
+        super().__init__()
+        self.k_max = _check_int(k_max, 'large_scale_modes', 1)
+        if k_max >= size // 2: raise ValueError(f"large_scale_modes must be below the Nyquist shell {size // 2}, got {k_max}")
+        self.modes, self.channels, self.n_params = fourier_modes(k_max), channels, n_params
+        k, x = torch.tensor(self.modes, dtype=torch.float64), torch.arange(size, dtype=torch.float64)
+        phase = 2 * math.pi * (k[:, 0, None, None] * x + k[:, 1, None, None] * x[:, None]) / size       # (M, y, x)
+        basis = math.sqrt(2) * torch.cat([torch.cos(phase), torch.sin(phase)])                          # unit rms each
+        self.register_buffer('basis', basis.flatten(1).float(), persistent=False)
+        self.amplitudes = nn.Linear(latent_dim, channels * 2 * len(self.modes), bias=False)
+        self.gain_weight = nn.Parameter(torch.zeros(channels * len(self.modes), n_params)) if n_params else None
+        self.gain_bias = nn.Parameter(torch.zeros(channels * len(self.modes)))
+        self.reset_parameters(amplitude)
+
+    def reset_parameters(self, amplitude=0.01, slope=None) -> None:
+        "Orthonormal rows (independent N(0, 1) coefficients when 2 C M <= latent_dim) times exp(slope t) `amplitude`: `amplitude` one number or (C, M), `slope` (C M, P) or None (zero)."
+        nn.init.orthogonal_(self.amplitudes.weight)
+        a = np.broadcast_to(np.asarray(amplitude, np.float64), (self.channels, len(self.modes)))   # numpy: also on the meta device
+        if not (a > 0).all(): raise ValueError(f"amplitude must be positive, got {amplitude!r}")
+        with torch.no_grad():
+            self.gain_bias.copy_(torch.from_numpy(np.log(a).reshape(-1)))
+            if self.gain_weight is not None: self.gain_weight.copy_(torch.zeros_like(self.gain_weight) if slope is None else torch.from_numpy(np.asarray(slope, np.float64)))
+
+    def coefficients(self, z: Tensor, t: Tensor | None = None) -> Tensor:
+        "The cos and sin amplitude of every mode, (B, C, 2, M)."
+        a = self.amplitudes(z).view(len(z), self.channels, 2, -1)
+        g = self.gain_bias if not self.n_params else F.linear(t.to(a.dtype), self.gain_weight.to(a.dtype), self.gain_bias.to(a.dtype))
+        return a * torch.exp(g).view(-1, self.channels, 1, len(self.modes))
+
+    def forward(self, z: Tensor, t: Tensor | None = None) -> Tensor:
+        n = math.isqrt(self.basis.shape[1])
+        return (self.coefficients(z, t).flatten(2) @ self.basis.to(z.dtype)).view(len(z), self.channels, n, n)
+
 # %% ../nbs/01_model.ipynb #e80546e8
 UPSAMPLE_MODES = ('transpose', 'nearest')
 G_CONDITIONING_MODES = ('input', 'batchnorm')
@@ -212,7 +253,7 @@ class Generator(nn.Module):
     def __init__(self, latent_dim: int = 64, channels: int = 1, size: int = 256, width: float = 1.0,
                  n_params: int = 0, param_ranges: list | None = None, base_size: int | None = None,
                  upsample: str = 'transpose', conditioning: str = 'input', pixel_norm: bool = False, output_bound=None,
-                 noise_stages: int = 0, padding: str = 'zeros'):
+                 noise_stages: int = 0, padding: str = 'zeros', large_scale_modes: int = 0):
         super().__init__()
         self.latent_dim, self.channels = _check_int(latent_dim, 'latent_dim', 1), _check_int(channels, 'channels', 1)
         self.n_params, self.width = _check_int(n_params, 'n_params', 0), _check_width(width)
@@ -238,6 +279,7 @@ class Generator(nn.Module):
         dcgan_init_(self)
         for m in self.modules():
             if isinstance(m, ConditionalBatchNorm): m.reset_conditioning()
+        self.large_scales = LargeScaleModes(latent_dim, channels, size, large_scale_modes, n_params) if large_scale_modes else None   # its own initialisation, not DCGAN's
 
     @property
     def config(self) -> dict:
@@ -246,7 +288,8 @@ class Generator(nn.Module):
                     param_ranges=[list(r) for r in self.param_ranges] if self.param_ranges else None, base_size=self.base_size,
                     upsample=self.upsample, conditioning=self.conditioning, **({'pixel_norm': True} if self.pixel_norm else {}),
                     **({'output_bound': list(self.output_bound)} if self.output_bound is not None else {}),
-                    **({'noise_stages': self.noise_stages} if self.noise_stages else {}), **({'padding': self.padding} if self.padding != 'zeros' else {}))
+                    **({'noise_stages': self.noise_stages} if self.noise_stages else {}), **({'padding': self.padding} if self.padding != 'zeros' else {}),
+                    **({'large_scale_modes': self.large_scales.k_max} if self.large_scales is not None else {}))
 
     @property
     def noise_shapes(self) -> list[tuple]:
@@ -263,8 +306,9 @@ class Generator(nn.Module):
         h = z if t is None else torch.cat([z, t], 1)
         if noise is not None and len(noise) != self.noise_stages: raise ValueError(f"noise: one tensor per noise input ({self.noise_stages}) expected, got {len(noise)}")
         noise = iter(noise or [])
-        for m in self.net: h = m(h, next(noise, None), t) if isinstance(m, NoisyUpsample) else _norm_call(m, h, t)
-        return h
+        *body, out = self.net
+        for m in body: h = m(h, next(noise, None), t) if isinstance(m, NoisyUpsample) else _norm_call(m, h, t)
+        return out(h if self.large_scales is None else h + self.large_scales(z, t))   # the largest modes added before the Tanh
 
 # %% ../nbs/01_model.ipynb #d23b098e
 def _global_batch_std(h: Tensor) -> Tensor:
@@ -428,6 +472,7 @@ _ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid)
 
 def _layer_name(model: nn.Module, m: nn.Module) -> str:
     "The talk's name for a layer."
+    if isinstance(m, LargeScaleModes): return f"Fourier modes k <= {m.k_max}, linear in z (added)"
     if isinstance(m, nn.ConvTranspose2d): return f"TConv {m.kernel_size[0]}x{m.kernel_size[1]}, stride {m.stride[0]}"
     if isinstance(m, nn.Conv2d): return f"Conv {m.kernel_size[0]}x{m.kernel_size[1]}, stride {m.stride[0]}"
     if isinstance(m, nn.BatchNorm2d): return "BatchNorm"
@@ -451,8 +496,9 @@ def architecture_table(model: nn.Module) -> list[dict]:
         elif isinstance(m, nn.Unflatten): rows[-1]['output'] = 'x'.join(map(str, out.shape[1:]))
         else: rows.append(dict(layer=_layer_name(model, m), activation='-', output='x'.join(map(str, out.shape[1:])) or '1',
                                params=sum(p.numel() for p in m.parameters())))
+    inner = [] if getattr(model, 'large_scales', None) is None else [model.large_scales.amplitudes]   # counted in its module's row
     for m in model.modules():
-        if isinstance(m, _ACTIVATIONS + (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d, nn.Unflatten)):
+        if isinstance(m, _ACTIVATIONS + (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d, nn.Unflatten, LargeScaleModes)) and not any(m is i for i in inner):
             hooks.append(m.register_forward_hook(hook))
     was_training = model.training
     try:

@@ -23,7 +23,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .data import DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, make_dataset, save_maps
-from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, MinibatchStd, at_least_float32, normalise_params
+from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, LargeScaleModes, MinibatchStd, at_least_float32, normalise_params
 from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
                                    theta_batch, torch_device)   # training's own names too, for code that imports them from here
 from .statistics import compare, shell_power_spectrum
@@ -33,12 +33,12 @@ __all__ = ['PRESETS', 'check_field_types', 'DataConfig', 'ModelConfig', 'LossCon
            'EvalConfig', 'RuntimeConfig', 'TrainConfig', 'preset', 'discriminator_loss', 'generator_loss',
            'gradient_penalty', 'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'split_indices',
            'BatchSchedule', 'dataset_path', 'read_dataset_info', 'dataset_fingerprint', 'critic_pixel_moments',
-           'critic_spectrum_moments', 'critic_spectrum_fit', 'generator_output_bound', 'soft_area_fraction',
-           'area_fraction_loss', 'area_fraction_moments', 'GlobalBatchNorm', 'convert_global_batchnorm',
-           'selection_score', 'heldout_scores', 'RunInUseError', 'RunLock', 'clear_run', 'check_maps_finite',
-           'TrainResult', 'read_metrics', 'Callback', 'GANLearner', 'LRSchedule', 'EMA', 'AreaFractionTerm',
-           'DivergenceGuard', 'TimeLimit', 'MetricsLog', 'ProgressBar', 'Threads', 'HeldOutEvaluation', 'Checkpointing',
-           'Distributed', 'Compile', 'train', 'plot_training']
+           'critic_spectrum_moments', 'critic_spectrum_fit', 'generator_output_bound', 'large_scale_amplitudes',
+           'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments', 'GlobalBatchNorm',
+           'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'RunInUseError', 'RunLock', 'clear_run',
+           'check_maps_finite', 'TrainResult', 'read_metrics', 'Callback', 'GANLearner', 'LRSchedule', 'EMA',
+           'AreaFractionTerm', 'DivergenceGuard', 'TimeLimit', 'MetricsLog', 'ProgressBar', 'Threads',
+           'HeldOutEvaluation', 'Checkpointing', 'Distributed', 'Compile', 'train', 'plot_training']
 
 # %% ../nbs/02_training.ipynb #c9f771e3
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -95,6 +95,7 @@ class ModelConfig:
     g_output_bound: bool = False      # G's output kept below the training maps' largest transformed value (halfway to 1)
     g_noise_stages: int = 0           # G's last upsampling stages that get a per-pixel noise input (StyleGAN's noise, as an input)
     g_padding: str = 'zeros'          # G's convolutions pad with 'zeros' or wrap around ('circular': periodic maps, needs g_upsample='nearest')
+    g_large_scale_modes: int = 0      # G's Fourier modes 0 < |k| <= this added before its Tanh as a linear map of z (0: none)
     d_spectral_norm: bool = False     # spectral normalisation in D
     d_batch_norm: bool = True         # BatchNorm in D's inner blocks (the paper)
     d_conditioning: str = 'both'      # where a conditional D sees theta: 'channels' (extra input channels), 'projection' or 'both'
@@ -112,7 +113,7 @@ class ModelConfig:
             if getattr(self, k) not in allowed: raise ValueError(f"model.{k} must be one of {allowed}, got {getattr(self, k)!r}")
         if self.g_padding == 'circular' and self.g_upsample == 'transpose': raise ValueError("model.g_padding='circular' needs model.g_upsample='nearest' (transposed convolutions pad with zeros only)")
         _check_range(self, ('latent_dim', 'base_size'), lambda v: v >= 1, 'a positive integer', 'model.')
-        _check_range(self, ('d_pixel_quantiles',), lambda v: v >= 0, 'a non-negative integer', 'model.')
+        _check_range(self, ('d_pixel_quantiles', 'g_large_scale_modes'), lambda v: v >= 0, 'a non-negative integer', 'model.')
         _check_range(self, ('width', 'd_spectrum_bound'), lambda v: v > 0, 'positive', 'model.')
         _check_range(self, ('d_negative_slope',), lambda v: 0 <= v < 1, 'in [0, 1)', 'model.')
 
@@ -243,6 +244,8 @@ class TrainConfig:
         if self.seed < 0: raise ValueError(f"seed must be a non-negative integer, got {self.seed}")
         for g, cls in _GROUPS.items():
             if not isinstance(getattr(self, g), cls): raise TypeError(f"{g} must be a {cls.__name__}, got {type(getattr(self, g)).__name__}")
+        if self.model.g_large_scale_modes >= self.data.size // 2:
+            raise ValueError(f"model.g_large_scale_modes must be below the Nyquist shell data.size // 2 = {self.data.size // 2}, got {self.model.g_large_scale_modes}")
         _check_dependent(self)
 
     def to_dict(self) -> dict: return asdict(self)
@@ -271,12 +274,12 @@ class TrainConfig:
 
 # %% ../nbs/02_training.ipynb #63b15f00
 _QUICK = dict(source='wl', n_maps=6000, holdout=0.2, size=64, options={'sigma8_values': [0.436, 0.562, 0.688, 0.814]},
-              width=0.125, g_upsample='nearest', g_conditioning='batchnorm', g_pixel_norm=True, g_noise_stages=3, d_minibatch_std=True, d_spectral_norm=True, d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5,
+              width=0.125, g_upsample='nearest', g_conditioning='batchnorm', g_pixel_norm=True, g_noise_stages=3, g_large_scale_modes=2, d_minibatch_std=True, d_spectral_norm=True, d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5,
               kind='hinge', g_area_weight=0.03, g_area_start=0.5, lr_g=1e-4, lr_d=4e-4, batch_size=32,
               max_steps=8000, minutes=13.0, lr_decay_start=0.5, ema=0.999,
               log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200, select_by='power_spectrum+pixel_pdf+minkowski/10')
-_QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, options=None, conditional=True, max_steps=4800, g_noise_stages=2)
-_QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, options=None, conditional=False, max_steps=3600, g_output_bound=True, g_noise_stages=2,
+_QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, options=None, conditional=True, max_steps=4800, g_noise_stages=2, g_large_scale_modes=0)
+_QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, options=None, conditional=False, max_steps=3600, g_output_bound=True, g_noise_stages=2, g_large_scale_modes=0,
                         select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
 _PAPER = dict(max_steps=60000, eval_every=1000, checkpoint_every=1000)
 PRESETS = {'quick': TrainConfig().replace(**_QUICK),
@@ -484,6 +487,23 @@ def generator_output_bound(path, indices, transform, chunk: int = 64) -> list[fl
     m = -1.0
     for x in _transformed_chunks(path, indices, transform, len(indices), chunk): m = np.maximum(m, x.max((0, 2, 3)))
     return ((1 + np.minimum(m, 1.0)) / 2).tolist()
+
+# %% ../nbs/02_training.ipynb #b9f83887
+def large_scale_amplitudes(path, indices, transform, modes: LargeScaleModes, output_bound=None, param_ranges=None,
+                           n_max: int = 512, chunk: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
+    "Where G's large scales start: per channel and mode the amplitude exp(b) (C, M) and, given `param_ranges`, the slope a (C M, P) of an rms exp(a t + b) fitted to the coefficients before G's Tanh of up to `n_max` maps of `indices`."
+    B, b = modes.basis.double().numpy(), np.asarray([1.0] * modes.channels if output_bound is None else output_bound, np.float64)[:, None, None]
+    cs = []
+    for s in _transformed_chunks(path, indices, transform, n_max, chunk):
+        h = np.arctanh(np.clip((2 * s + 1 - b) / (b + 1), -1 + 1e-6, 1 - 1e-6))   # before the Tanh (a bounded one's rescaling undone)
+        cs.append(h.reshape(*h.shape[:2], -1) @ B.T / B.shape[1])              # the basis is orthogonal, each function of unit rms
+    c2 = np.concatenate(cs).reshape(-1, modes.channels, 2, len(modes.modes)) ** 2 + 1e-30   # (N, C, cos and sin, M)
+    if param_ranges is None: return np.sqrt(c2.mean((0, 2))), None
+    with h5py.File(path, 'r') as f: t = normalise_params(f['params'][_spread(indices, n_max)], param_ranges).double().numpy()
+    X = np.concatenate([np.ones((len(t), 1)), t], 1)
+    a = np.linalg.lstsq(X, np.log(c2).reshape(len(t), -1), rcond=None)[0][1:].reshape(-1, modes.channels, 2, len(modes.modes)).mean(2) / 2   # (P, C, M)
+    amp = np.sqrt((c2 * np.exp(-2 * np.einsum('np,pcm->ncm', t, a))[:, :, None]).mean((0, 2)))   # the amplitude at t = 0 given the slope
+    return amp, a.reshape(len(a), -1).T
 
 # %% ../nbs/02_training.ipynb #a6c486fb
 def soft_area_fraction(x: torch.Tensor, thresholds: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
@@ -793,8 +813,11 @@ def _models(config: TrainConfig, info: dict, path=None):
     m = config.model
     train_idx = split_indices(info['n'], config.data.holdout, config.data.data_seed)[0] if path is not None else None
     G = Generator(latent_dim=m.latent_dim, channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size,
-                  upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, noise_stages=m.g_noise_stages, padding=m.g_padding, **kw,
+                  upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, noise_stages=m.g_noise_stages, padding=m.g_padding,
+                  large_scale_modes=m.g_large_scale_modes, **kw,
                   **({'output_bound': generator_output_bound(path, train_idx, info['transform'])} if m.g_output_bound and path is not None else {}))
+    if G.large_scales is not None and path is not None:   # the large-scale modes start at the training maps' amplitudes
+        G.large_scales.reset_parameters(*large_scale_amplitudes(path, train_idx, info['transform'], G.large_scales, G.output_bound, kw.get('param_ranges')))
     if (config.model.d_pixel_quantiles or config.model.d_spectrum_critic) and path is None:
         raise ValueError("d_pixel_quantiles and d_spectrum_critic need the dataset file: pass path, whose training maps standardise the critics")
     if config.model.d_pixel_quantiles:
