@@ -472,12 +472,16 @@ def critic_spectrum_moments(path, indices, transform, n_bins: int, n_max: int = 
     return _mean_std(n, s1, s2)
 
 # %% ../nbs/02_training.ipynb #7eec7b7d
+def _fit_on_params(path, indices, param_ranges, n_max: int, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "Least-squares fit y = c + t S on the normalised parameters t of the maps `_transformed_chunks` reads (the same spread of `indices`): ([c, S], design matrix)."
+    with h5py.File(path, 'r') as f: t = normalise_params(f['params'][_spread(indices, n_max)], param_ranges).double().numpy()
+    X = np.concatenate([np.ones((len(t), 1)), t], 1)
+    return np.linalg.lstsq(X, y, rcond=None)[0], X
+
 def critic_spectrum_fit(path, indices, transform, n_bins: int, param_ranges, n_max: int = 256, chunk: int = 64) -> tuple[list, list, list]:
     "Least-squares fit ln P = c + t S of the log shell power of up to `n_max` maps of `indices` on their normalised parameters t: (c, scatter about the fit, S)."
     lp = np.concatenate([_log_shell_power(x, n_bins) for x in _transformed_chunks(path, indices, transform, n_max, chunk)])
-    with h5py.File(path, 'r') as f: t = normalise_params(f['params'][_spread(indices, n_max)], param_ranges).double().numpy()
-    X = np.concatenate([np.ones((len(t), 1)), t], 1)
-    coef = np.linalg.lstsq(X, lp, rcond=None)[0]
+    coef, X = _fit_on_params(path, indices, param_ranges, n_max, lp)
     scatter = np.sqrt(np.maximum(((lp - X @ coef) ** 2).sum(0) / max(len(lp) - X.shape[1], 1), 1e-24))
     return coef[0].tolist(), scatter.tolist(), coef[1:].tolist()
 
@@ -499,10 +503,9 @@ def large_scale_amplitudes(path, indices, transform, modes: LargeScaleModes, out
         cs.append(h.reshape(*h.shape[:2], -1) @ B.T / B.shape[1])              # the basis is orthogonal, each function of unit rms
     c2 = np.concatenate(cs).reshape(-1, modes.channels, 2, len(modes.modes)) ** 2 + 1e-30   # (N, C, cos and sin, M)
     if param_ranges is None: return np.sqrt(c2.mean((0, 2))), None
-    with h5py.File(path, 'r') as f: t = normalise_params(f['params'][_spread(indices, n_max)], param_ranges).double().numpy()
-    X = np.concatenate([np.ones((len(t), 1)), t], 1)
-    a = np.linalg.lstsq(X, np.log(c2).reshape(len(t), -1), rcond=None)[0][1:].reshape(-1, modes.channels, 2, len(modes.modes)).mean(2) / 2   # (P, C, M)
-    amp = np.sqrt((c2 * np.exp(-2 * np.einsum('np,pcm->ncm', t, a))[:, :, None]).mean((0, 2)))   # the amplitude at t = 0 given the slope
+    coef, X = _fit_on_params(path, indices, param_ranges, n_max, np.log(c2).reshape(len(c2), -1))   # ln c^2 = 2 ln sigma + const
+    a = coef[1:].reshape(-1, modes.channels, 2, len(modes.modes)).mean(2) / 2                          # slopes (P, C, M), cos and sin pooled
+    amp = np.sqrt((c2 * np.exp(-2 * np.einsum('np,pcm->ncm', X[:, 1:], a))[:, :, None]).mean((0, 2)))   # the amplitude at t = 0 given the slope
     return amp, a.reshape(len(a), -1).T
 
 # %% ../nbs/02_training.ipynb #a6c486fb
