@@ -6,7 +6,7 @@ Docs: https://cosmogan-nb.github.io/cosmogan_nb/model.html.md"""
 
 # %% ../nbs/01_model.ipynb #7395c9a7
 from __future__ import annotations
-import json, math, pickle, time
+import itertools, json, math, pickle, time
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +21,10 @@ from .statistics import fourier_shells, shell_power_spectrum   # the one binning
 
 # %% auto #0
 __all__ = ['UPSAMPLE_MODES', 'G_CONDITIONING_MODES', 'PADDING_MODES', 'D_CONDITIONING_MODES', 'dcgan_init_',
-           'ConditionalBatchNorm', 'normalise_params', 'PixelNorm', 'BoundedTanh', 'NoisyUpsample', 'fourier_modes',
-           'LargeScaleModes', 'Generator', 'MinibatchStd', 'Discriminator', 'at_least_float32', 'PixelQuantileCritic',
-           'PowerSpectrumCritic', 'architecture_table', 'format_architecture', 'r1_penalty', 'save_model', 'load_model',
-           'forward_flops', 'forward_time']
+           'ConditionalBatchNorm', 'normalise_params', 'n_param_features', 'param_features', 'PixelNorm', 'BoundedTanh',
+           'NoisyUpsample', 'fourier_modes', 'LargeScaleModes', 'Generator', 'MinibatchStd', 'Discriminator',
+           'at_least_float32', 'PixelQuantileCritic', 'PowerSpectrumCritic', 'architecture_table',
+           'format_architecture', 'r1_penalty', 'save_model', 'load_model', 'forward_flops', 'forward_time']
 
 # %% ../nbs/01_model.ipynb #8a20bafa
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -143,6 +143,19 @@ def _theta_input(model: nn.Module, theta, batch_size: int, like: Tensor) -> Tens
     if isinstance(theta, Tensor): theta = theta.to(like.device)
     return normalise_params(theta, model.param_ranges, batch_size).to(device=like.device, dtype=like.dtype)
 
+# %% ../nbs/01_model.ipynb #04db35e4
+def n_param_features(n_params: int, interactions: bool = False) -> int:
+    "How many conditioning features `param_features` makes of `n_params` parameters: P, or 2^P - 1 with their products."
+    return 2 ** n_params - 1 if interactions and n_params > 1 else n_params
+
+def param_features(t: Tensor, interactions: bool = False) -> Tensor:
+    "The normalised parameters t (B, P) and, with `interactions`, the product of every subset of two or more of them: (B, 2^P - 1)."
+    P = t.shape[1]
+    if not interactions or P < 2: return t
+    if P > 8: raise ValueError(f"param_interactions makes 2^P - 1 features: at most 8 parameters, got {P}")
+    subsets = [s for r in range(2, P + 1) for s in itertools.combinations(range(P), r)]
+    return torch.cat([t, torch.stack([t[:, list(s)].prod(1) for s in subsets], 1)], 1)
+
 # %% ../nbs/01_model.ipynb #f0a3b144
 class PixelNorm(nn.Module):
     "Each pixel's feature vector scaled to unit root-mean-square over the channels (Karras et al. 2018)."
@@ -253,7 +266,7 @@ class Generator(nn.Module):
     def __init__(self, latent_dim: int = 64, channels: int = 1, size: int = 256, width: float = 1.0,
                  n_params: int = 0, param_ranges: list | None = None, base_size: int | None = None,
                  upsample: str = 'transpose', conditioning: str = 'input', pixel_norm: bool = False, output_bound=None,
-                 noise_stages: int = 0, padding: str = 'zeros', large_scale_modes: int = 0):
+                 noise_stages: int = 0, padding: str = 'zeros', large_scale_modes: int = 0, param_interactions: bool = False):
         super().__init__()
         self.latent_dim, self.channels = _check_int(latent_dim, 'latent_dim', 1), _check_int(channels, 'channels', 1)
         self.n_params, self.width = _check_int(n_params, 'n_params', 0), _check_width(width)
@@ -262,16 +275,18 @@ class Generator(nn.Module):
         if upsample not in UPSAMPLE_MODES: raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
         if conditioning not in G_CONDITIONING_MODES: raise ValueError(f"conditioning must be one of {G_CONDITIONING_MODES}, got {conditioning!r}")
         self.upsample, self.conditioning, self.pixel_norm = upsample, conditioning, bool(pixel_norm)
+        self.param_interactions = bool(param_interactions)
+        nf = n_param_features(n_params, self.param_interactions)             # what every conditioned layer sees of theta
         self.padding = _check_padding(padding, upsample)
         ch, b = _stage_channels(self.n_stages, self.width), self.base_size
         up = _tconv if upsample == 'transpose' else (lambda c_in, c_out: _resize_conv(c_in, c_out, self.padding))
-        bn = (lambda c: ConditionalBatchNorm(c, n_params)) if conditioning == 'batchnorm' and n_params else _bn
+        bn = (lambda c: ConditionalBatchNorm(c, nf)) if conditioning == 'batchnorm' and n_params else _bn
         norm = (lambda c: nn.Sequential(PixelNorm(), bn(c))) if self.pixel_norm else bn
-        layers = [nn.Linear(latent_dim + n_params, ch[0] * b * b), nn.Unflatten(1, (ch[0], b, b)), norm(ch[0]), nn.ReLU()]
+        layers = [nn.Linear(latent_dim + nf, ch[0] * b * b), nn.Unflatten(1, (ch[0], b, b)), norm(ch[0]), nn.ReLU()]
         self.noise_stages = _check_int(noise_stages, 'noise_stages', 0)
         if self.noise_stages > len(ch): raise ValueError(f"noise_stages must be at most the number of upsampling stages ({len(ch)}), got {noise_stages}")
         sizes, first = [b * 2 ** (i + 1) for i in range(len(ch))], len(ch) - self.noise_stages
-        stage = lambda i, c_in, c_out: NoisyUpsample(c_in, c_out, upsample, sizes[i], seed=i, n_params=n_params, padding=self.padding) if i >= first else up(c_in, c_out)
+        stage = lambda i, c_in, c_out: NoisyUpsample(c_in, c_out, upsample, sizes[i], seed=i, n_params=nf, padding=self.padding) if i >= first else up(c_in, c_out)
         for i, (c_in, c_out) in enumerate(zip(ch, ch[1:])): layers += [stage(i, c_in, c_out), norm(c_out), nn.ReLU()]
         self.output_bound = None if output_bound is None else _channel_floats(output_bound, 'output_bound', channels)
         if self.output_bound is not None and not all(0 < b <= 1 for b in self.output_bound): raise ValueError(f"output_bound: each in (0, 1] expected, got {output_bound!r}")
@@ -279,7 +294,7 @@ class Generator(nn.Module):
         dcgan_init_(self)
         for m in self.modules():
             if isinstance(m, ConditionalBatchNorm): m.reset_conditioning()
-        self.large_scales = LargeScaleModes(latent_dim, channels, size, large_scale_modes, n_params) if large_scale_modes else None   # its own initialisation, not DCGAN's
+        self.large_scales = LargeScaleModes(latent_dim, channels, size, large_scale_modes, nf) if large_scale_modes else None   # its own initialisation, not DCGAN's
 
     @property
     def config(self) -> dict:
@@ -289,7 +304,8 @@ class Generator(nn.Module):
                     upsample=self.upsample, conditioning=self.conditioning, **({'pixel_norm': True} if self.pixel_norm else {}),
                     **({'output_bound': list(self.output_bound)} if self.output_bound is not None else {}),
                     **({'noise_stages': self.noise_stages} if self.noise_stages else {}), **({'padding': self.padding} if self.padding != 'zeros' else {}),
-                    **({'large_scale_modes': self.large_scales.k_max} if self.large_scales is not None else {}))
+                    **({'large_scale_modes': self.large_scales.k_max} if self.large_scales is not None else {}),
+                    **({'param_interactions': True} if self.param_interactions else {}))
 
     @property
     def noise_shapes(self) -> list[tuple]:
@@ -303,6 +319,7 @@ class Generator(nn.Module):
     def forward(self, z: Tensor, theta=None, noise: list | None = None) -> Tensor:
         z = _as_latent(z, self.latent_dim)
         t = _theta_input(self, theta, z.shape[0], z)
+        if t is not None: t = param_features(t, self.param_interactions)
         h = z if t is None else torch.cat([z, t], 1)
         if noise is not None and len(noise) != self.noise_stages: raise ValueError(f"noise: one tensor per noise input ({self.noise_stages}) expected, got {len(noise)}")
         noise = iter(noise or [])
@@ -571,8 +588,10 @@ def _weights_mismatch(kind: str, config: dict, state: dict, expected: dict) -> s
     first = next((v for k, v in state.items() if k.endswith('0.weight') or k.endswith('0.parametrizations.weight.original')), None)
     lin = [k for k in expected if k.startswith('net.') and k.endswith('.weight')]
     if kind == 'Generator' and first is not None and first.ndim == 2:
-        n_in, want = first.shape[1], config['latent_dim'] + config['n_params']
-        if n_in != want: problems.append(f"the weights take latent_dim + n_params = {n_in} inputs, the config says latent_dim={config['latent_dim']} + n_params={config['n_params']} = {want}")
+        nf = n_param_features(config['n_params'], config.get('param_interactions', False))
+        n_in, want = first.shape[1], config['latent_dim'] + nf
+        what = f"n_params={config['n_params']}" + (f" ({nf} features with param_interactions)" if nf != config['n_params'] else '')
+        if n_in != want: problems.append(f"the weights take latent_dim + n_params = {n_in} inputs, the config says latent_dim={config['latent_dim']} + {what} = {want}")
         last = state.get(lin[-1]) if lin else None   # (in, out, k, k) for a transposed convolution, (out, in, k, k) for a convolution
         out = None if last is None or last.ndim != 4 else last.shape[0 if config.get('upsample', 'transpose') == 'nearest' else 1]
         if out is not None and out != config['channels']:

@@ -23,7 +23,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .data import DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, make_dataset, save_maps
-from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, LargeScaleModes, MinibatchStd, at_least_float32, normalise_params
+from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, LargeScaleModes, MinibatchStd, at_least_float32, normalise_params, param_features
 from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
                                    theta_batch, torch_device)   # training's own names too, for code that imports them from here
 from .statistics import compare, shell_power_spectrum
@@ -96,6 +96,7 @@ class ModelConfig:
     g_noise_stages: int = 0           # G's last upsampling stages that get a per-pixel noise input (StyleGAN's noise, as an input)
     g_padding: str = 'zeros'          # G's convolutions pad with 'zeros' or wrap around ('circular': periodic maps, needs g_upsample='nearest')
     g_large_scale_modes: int = 0      # G's Fourier modes 0 < |k| <= this added before its Tanh as a linear map of z (0: none)
+    g_param_interactions: bool = False   # G (and the area term's per-cosmology fit) see the products of the parameters too: multilinear in theta
     d_spectral_norm: bool = False     # spectral normalisation in D
     d_batch_norm: bool = True         # BatchNorm in D's inner blocks (the paper)
     d_conditioning: str = 'both'      # where a conditional D sees theta: 'channels' (extra input channels), 'projection' or 'both'
@@ -278,7 +279,8 @@ _QUICK = dict(source='wl', n_maps=6000, holdout=0.2, size=64, options={'sigma8_v
               kind='hinge', g_area_weight=0.03, g_area_start=0.5, lr_g=1e-4, lr_d=4e-4, batch_size=32,
               max_steps=8000, minutes=13.0, lr_decay_start=0.5, ema=0.999,
               log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200, select_by='power_spectrum+pixel_pdf+minkowski/10')
-_QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, options=None, conditional=True, max_steps=4800, g_noise_stages=2, g_large_scale_modes=0)
+_QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, options=None, conditional=True, max_steps=4800, g_noise_stages=2, g_large_scale_modes=0,
+                 g_param_interactions=True)
 _QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, options=None, conditional=False, max_steps=3600, g_output_bound=True, g_noise_stages=2, g_large_scale_modes=0,
                         select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
 _PAPER = dict(max_steps=60000, eval_every=1000, checkpoint_every=1000)
@@ -472,9 +474,9 @@ def critic_spectrum_moments(path, indices, transform, n_bins: int, n_max: int = 
     return _mean_std(n, s1, s2)
 
 # %% ../nbs/02_training.ipynb #7eec7b7d
-def _fit_on_params(path, indices, param_ranges, n_max: int, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "Least-squares fit y = c + t S on the normalised parameters t of the maps `_transformed_chunks` reads (the same spread of `indices`): ([c, S], design matrix)."
-    with h5py.File(path, 'r') as f: t = normalise_params(f['params'][_spread(indices, n_max)], param_ranges).double().numpy()
+def _fit_on_params(path, indices, param_ranges, n_max: int, y: np.ndarray, interactions: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    "Least-squares fit y = c + t S on the normalised parameters t (with `interactions`, their products too) of the maps `_transformed_chunks` reads (the same spread of `indices`): ([c, S], design matrix)."
+    with h5py.File(path, 'r') as f: t = param_features(normalise_params(f['params'][_spread(indices, n_max)], param_ranges).double(), interactions).numpy()
     X = np.concatenate([np.ones((len(t), 1)), t], 1)
     return np.linalg.lstsq(X, y, rcond=None)[0], X
 
@@ -494,7 +496,7 @@ def generator_output_bound(path, indices, transform, chunk: int = 64) -> list[fl
 
 # %% ../nbs/02_training.ipynb #b9f83887
 def large_scale_amplitudes(path, indices, transform, modes: LargeScaleModes, output_bound=None, param_ranges=None,
-                           n_max: int = 512, chunk: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
+                           n_max: int = 512, chunk: int = 64, interactions: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     "Where G's large scales start: per channel and mode the amplitude exp(b) (C, M) and, given `param_ranges`, the slope a (C M, P) of an rms exp(a t + b) fitted to the coefficients before G's Tanh of up to `n_max` maps of `indices`."
     B, b = modes.basis.double().numpy(), np.asarray([1.0] * modes.channels if output_bound is None else output_bound, np.float64)[:, None, None]
     cs = []
@@ -503,7 +505,7 @@ def large_scale_amplitudes(path, indices, transform, modes: LargeScaleModes, out
         cs.append(h.reshape(*h.shape[:2], -1) @ B.T / B.shape[1])              # the basis is orthogonal, each function of unit rms
     c2 = np.concatenate(cs).reshape(-1, modes.channels, 2, len(modes.modes)) ** 2 + 1e-30   # (N, C, cos and sin, M)
     if param_ranges is None: return np.sqrt(c2.mean((0, 2))), None
-    coef, X = _fit_on_params(path, indices, param_ranges, n_max, np.log(c2).reshape(len(c2), -1))   # ln c^2 = 2 ln sigma + const
+    coef, X = _fit_on_params(path, indices, param_ranges, n_max, np.log(c2).reshape(len(c2), -1), interactions)   # ln c^2 = 2 ln sigma + const
     a = coef[1:].reshape(-1, modes.channels, 2, len(modes.modes)).mean(2) / 2                          # slopes (P, C, M), cos and sin pooled
     amp = np.sqrt((c2 * np.exp(-2 * np.einsum('np,pcm->ncm', X[:, 1:], a))[:, :, None]).mean((0, 2)))   # the amplitude at t = 0 given the slope
     return amp, a.reshape(len(a), -1).T
@@ -514,29 +516,29 @@ def soft_area_fraction(x: torch.Tensor, thresholds: torch.Tensor, width: torch.T
     return torch.sigmoid((x.flatten(2)[..., None] - thresholds[:, None, :]) / width[:, None, None]).mean(2)
 
 # %% ../nbs/02_training.ipynb #7a293963
-def _design(theta: torch.Tensor | None, n: int, like: torch.Tensor) -> torch.Tensor:
-    "The (n, 1 + P) least-squares design matrix [1, theta] (a column of ones without theta)."
-    return like.new_ones(n, 1) if theta is None else torch.cat([like.new_ones(n, 1), theta.reshape(n, -1).to(like)], 1)
+def _design(theta: torch.Tensor | None, n: int, like: torch.Tensor, interactions: bool = False) -> torch.Tensor:
+    "The (n, 1 + P) least-squares design matrix [1, theta] (a column of ones without theta; with `interactions`, also the products of theta's columns)."
+    return like.new_ones(n, 1) if theta is None else torch.cat([like.new_ones(n, 1), param_features(theta.reshape(n, -1).to(like), interactions)], 1)
 
 def area_fraction_loss(fake: torch.Tensor, real: torch.Tensor, thresholds: torch.Tensor, width: torch.Tensor, scale: torch.Tensor,
-                       theta: torch.Tensor | None = None, stride: int = 2) -> torch.Tensor:
+                       theta: torch.Tensor | None = None, stride: int = 2, interactions: bool = False) -> torch.Tensor:
     "Mean square of the batch's area-fraction difference fake - real, fitted on [1, theta] (per cosmology), in units of `scale` (C, J)."
     f, r = (soft_area_fraction(at_least_float32(m[..., ::stride, ::stride]), thresholds, width) for m in (fake, real))
     d = ((f - r) / scale).flatten(1)
-    X = _design(theta, len(d), d)
+    X = _design(theta, len(d), d, interactions)
     XtX, Xtd, n = X.T @ X, X.T @ d, d.new_tensor(float(d.numel()))
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:   # under DDP: the fit to the global batch
         XtX, Xtd, n = _AllReduceSum.apply(XtX), _AllReduceSum.apply(Xtd), _AllReduceSum.apply(n)
     return (Xtd * (torch.linalg.pinv(XtX.double()).to(d) @ Xtd)).sum() / n
 
 # %% ../nbs/02_training.ipynb #fe6b7c09
-def _fit_matrix(theta: torch.Tensor | None, n: int, like: torch.Tensor) -> torch.Tensor:
-    "(n, n) least-squares projection onto [1, theta]: row i of H @ y is y's fitted value at theta_i (the mean of y without theta)."
-    X = _design(theta, n, like)
+def _fit_matrix(theta: torch.Tensor | None, n: int, like: torch.Tensor, interactions: bool = False) -> torch.Tensor:
+    "(n, n) least-squares projection onto [1, theta] (`_design`): row i of H @ y is y's fitted value at theta_i (the mean of y without theta)."
+    X = _design(theta, n, like, interactions)
     return X @ torch.linalg.pinv(X)
 
 def area_fraction_moments(path, indices, transform, params: np.ndarray | None = None, n_thresholds: int = 16, n_max: int = 256,
-                          chunk: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                          chunk: int = 64, interactions: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Thresholds (C, J), logistic width (C,) and per-map scale (C, J) of `area_fraction_loss`, from up to `n_max` training maps."
     xs = [x[..., ::s, ::s] for x in _transformed_chunks(path, indices, transform, n_max, chunk) for s in [max(1, x.shape[-1] // 64)]]   # <= 64x64 pixels a map
     pix = np.concatenate(xs).transpose(1, 0, 2, 3).reshape(xs[0].shape[1], -1)
@@ -544,7 +546,7 @@ def area_fraction_moments(path, indices, transform, params: np.ndarray | None = 
     width = 0.05 * pix.std(1)
     a = torch.cat([soft_area_fraction(torch.from_numpy(x), torch.from_numpy(thr), torch.from_numpy(width)) for x in xs]).flatten(1)
     th = None if params is None else torch.from_numpy(np.asarray(params, np.float64)[_spread(indices, n_max)])
-    H = _fit_matrix(th, len(a), a)
+    H = _fit_matrix(th, len(a), a, interactions)
     dof = max(len(a) - int(round(torch.trace(H).item())), 1)
     scale = ((a - H @ a).pow(2).sum(0) / dof).sqrt().clamp_min(1e-4).reshape(thr.shape)
     return thr.astype(np.float32), width.astype(np.float32), scale.numpy().astype(np.float32)
@@ -817,10 +819,11 @@ def _models(config: TrainConfig, info: dict, path=None):
     train_idx = split_indices(info['n'], config.data.holdout, config.data.data_seed)[0] if path is not None else None
     G = Generator(latent_dim=m.latent_dim, channels=config.data.channels, size=config.data.size, width=m.width, base_size=m.base_size,
                   upsample=m.g_upsample, conditioning=m.g_conditioning, pixel_norm=m.g_pixel_norm, noise_stages=m.g_noise_stages, padding=m.g_padding,
-                  large_scale_modes=m.g_large_scale_modes, **kw,
+                  large_scale_modes=m.g_large_scale_modes, param_interactions=m.g_param_interactions, **kw,
                   **({'output_bound': generator_output_bound(path, train_idx, info['transform'])} if m.g_output_bound and path is not None else {}))
     if G.large_scales is not None and path is not None:   # the large-scale modes start at the training maps' amplitudes
-        G.large_scales.reset_parameters(*large_scale_amplitudes(path, train_idx, info['transform'], G.large_scales, G.output_bound, kw.get('param_ranges')))
+        G.large_scales.reset_parameters(*large_scale_amplitudes(path, train_idx, info['transform'], G.large_scales, G.output_bound, kw.get('param_ranges'),
+                                                                interactions=G.param_interactions))
     if (config.model.d_pixel_quantiles or config.model.d_spectrum_critic) and path is None:
         raise ValueError("d_pixel_quantiles and d_spectrum_critic need the dataset file: pass path, whose training maps standardise the critics")
     if config.model.d_pixel_quantiles:
@@ -977,10 +980,10 @@ class EMA(Callback):
 class AreaFractionTerm:
     "G's area-fraction matching term (`area_fraction_loss`) from step `start` on, with the thresholds, width and scale of the training maps."
     key, label = 'loss_area', 'area term'
-    def __init__(self, weight: float, start: float, thresholds: Tensor, width: Tensor, scale: Tensor):
-        self.weight, self.start, self.moments = weight, start, (thresholds, width, scale)
+    def __init__(self, weight: float, start: float, thresholds: Tensor, width: Tensor, scale: Tensor, interactions: bool = False):
+        self.weight, self.start, self.moments, self.interactions = weight, start, (thresholds, width, scale), interactions
     def active(self, step: int) -> bool: return step >= self.start
-    def __call__(self, fake, real, theta): return area_fraction_loss(fake, real, *self.moments, theta)
+    def __call__(self, fake, real, theta): return area_fraction_loss(fake, real, *self.moments, theta, interactions=self.interactions)
 
 # %% ../nbs/02_training.ipynb #e3d9067a
 class DivergenceGuard(Callback):
@@ -1141,8 +1144,10 @@ def _callbacks(config: TrainConfig, world: int, device, progress: bool, evaluati
 def _terms(config: TrainConfig, info: dict, path, train_idx, device) -> list:
     "The extra terms of G's loss a config asks for."
     if not config.loss.g_area_weight: return []
-    moments = area_fraction_moments(path, train_idx, info['transform'], info['params'] if config.data.conditional else None, config.loss.g_area_thresholds)
-    return [AreaFractionTerm(config.loss.g_area_weight, config.loss.g_area_start * config.schedule.max_steps, *(torch.from_numpy(v).to(device) for v in moments))]
+    inter = config.model.g_param_interactions
+    moments = area_fraction_moments(path, train_idx, info['transform'], info['params'] if config.data.conditional else None, config.loss.g_area_thresholds,
+                                    interactions=inter)
+    return [AreaFractionTerm(config.loss.g_area_weight, config.loss.g_area_start * config.schedule.max_steps, *(torch.from_numpy(v).to(device) for v in moments), inter)]
 
 def _evaluation(config: TrainConfig, info: dict, path, train_idx, hold_idx, rank: int) -> HeldOutEvaluation | None:
     "Held-out evaluation on the first process, if the config asks for it and the split holds maps out."
