@@ -146,13 +146,13 @@ def _theta_input(model: nn.Module, theta, batch_size: int, like: Tensor) -> Tens
 # %% ../nbs/01_model.ipynb #04db35e4
 def n_param_features(n_params: int, interactions: bool = False) -> int:
     "How many conditioning features `param_features` makes of `n_params` parameters: P, or 2^P - 1 with their products."
+    if interactions and n_params > 8: raise ValueError(f"param_interactions makes 2^P - 1 features: at most 8 parameters, got {n_params}")
     return 2 ** n_params - 1 if interactions and n_params > 1 else n_params
 
 def param_features(t: Tensor, interactions: bool = False) -> Tensor:
     "The normalised parameters t (B, P) and, with `interactions`, the product of every subset of two or more of them: (B, 2^P - 1)."
     P = t.shape[1]
-    if not interactions or P < 2: return t
-    if P > 8: raise ValueError(f"param_interactions makes 2^P - 1 features: at most 8 parameters, got {P}")
+    if n_param_features(P, interactions) == P: return t
     subsets = [s for r in range(2, P + 1) for s in itertools.combinations(range(P), r)]
     return torch.cat([t, torch.stack([t[:, list(s)].prod(1) for s in subsets], 1)], 1)
 

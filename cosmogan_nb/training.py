@@ -517,7 +517,7 @@ def soft_area_fraction(x: torch.Tensor, thresholds: torch.Tensor, width: torch.T
 
 # %% ../nbs/02_training.ipynb #7a293963
 def _design(theta: torch.Tensor | None, n: int, like: torch.Tensor, interactions: bool = False) -> torch.Tensor:
-    "The (n, 1 + P) least-squares design matrix [1, theta] (a column of ones without theta; with `interactions`, also the products of theta's columns)."
+    "The least-squares design matrix [1, theta], (n, 1 + P) (a column of ones without theta; with `interactions` also the products of theta's columns, (n, 2^P))."
     return like.new_ones(n, 1) if theta is None else torch.cat([like.new_ones(n, 1), param_features(theta.reshape(n, -1).to(like), interactions)], 1)
 
 def area_fraction_loss(fake: torch.Tensor, real: torch.Tensor, thresholds: torch.Tensor, width: torch.Tensor, scale: torch.Tensor,
