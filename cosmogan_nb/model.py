@@ -232,7 +232,7 @@ class LargeScaleModes(nn.Module):
         self.reset_parameters(amplitude)
 
     def reset_parameters(self, amplitude=0.01, slope=None) -> None:
-        "Orthonormal rows (independent N(0, 1) coefficients when 2 C M <= latent_dim) times exp(slope t) `amplitude`: `amplitude` one number or (C, M), `slope` (C M, P) or None (zero)."
+        "Orthonormal rows (independent N(0, 1) coefficients when 2 C M <= latent_dim) times exp(slope t) `amplitude`: `amplitude` one number or (C, M), `slope` (C M, F) for F conditioning features (`n_params`), or None (zero)."
         nn.init.orthogonal_(self.amplitudes.weight)
         a = np.broadcast_to(np.asarray(amplitude, np.float64), (self.channels, len(self.modes)))   # numpy: also on the meta device
         if not (a > 0).all(): raise ValueError(f"amplitude must be positive, got {amplitude!r}")

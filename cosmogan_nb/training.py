@@ -497,7 +497,7 @@ def generator_output_bound(path, indices, transform, chunk: int = 64) -> list[fl
 # %% ../nbs/02_training.ipynb #b9f83887
 def large_scale_amplitudes(path, indices, transform, modes: LargeScaleModes, output_bound=None, param_ranges=None,
                            n_max: int = 512, chunk: int = 64, interactions: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    "Where G's large scales start: per channel and mode the amplitude exp(b) (C, M) and, given `param_ranges`, the slope a (C M, P) of an rms exp(a t + b) fitted to the coefficients before G's Tanh of up to `n_max` maps of `indices`."
+    "Where G's large scales start: per channel and mode the amplitude exp(b) (C, M) and, given `param_ranges`, the slope a (C M, F) of an rms exp(a t + b), F = `n_param_features(P, interactions)`, fitted to the coefficients before G's Tanh of up to `n_max` maps of `indices`."
     B, b = modes.basis.double().numpy(), np.asarray([1.0] * modes.channels if output_bound is None else output_bound, np.float64)[:, None, None]
     cs = []
     for s in _transformed_chunks(path, indices, transform, n_max, chunk):
@@ -506,7 +506,7 @@ def large_scale_amplitudes(path, indices, transform, modes: LargeScaleModes, out
     c2 = np.concatenate(cs).reshape(-1, modes.channels, 2, len(modes.modes)) ** 2 + 1e-30   # (N, C, cos and sin, M)
     if param_ranges is None: return np.sqrt(c2.mean((0, 2))), None
     coef, X = _fit_on_params(path, indices, param_ranges, n_max, np.log(c2).reshape(len(c2), -1), interactions)   # ln c^2 = 2 ln sigma + const
-    a = coef[1:].reshape(-1, modes.channels, 2, len(modes.modes)).mean(2) / 2                          # slopes (P, C, M), cos and sin pooled
+    a = coef[1:].reshape(-1, modes.channels, 2, len(modes.modes)).mean(2) / 2                          # slopes (F, C, M), cos and sin pooled
     amp = np.sqrt((c2 * np.exp(-2 * np.einsum('np,pcm->ncm', X[:, 1:], a))[:, :, None]).mean((0, 2)))   # the amplitude at t = 0 given the slope
     return amp, a.reshape(len(a), -1).T
 
