@@ -5,6 +5,8 @@ Rows (targets from issue 3, 2 CPU cores):
     FFT-based generator pays;
   - 1000 cosmic-web slices of 256^2 (target < 5 min; 96 slices per 256^3 box); the CIC deposit against `np.add.at`
     on the same particles;
+  - the quick-illustris data (3000 hydro slices of 64^2) with 2^3 particles per cell against one (no target; the cost of
+    the sub-lattices);
   - peak memory of one 256^3 box (target < 4 GB), measured as the max RSS of a fresh process minus that of the imports;
   - writing a WL dataset file and reading it back through `MapDataset` + `DataLoader` (0 and 2 workers) against one
     bulk h5py read.
@@ -95,6 +97,12 @@ def main(quick: bool = False) -> dict:
         t0 = time.perf_counter(); D.cosmic_web_slices(1000, size=256, seed=0, progress=False); t_cw = time.perf_counter() - t0
         rows['cw_slices'] = dict(what='1000 CW slices 256^2 (11 boxes of 256^3)', seconds=t_cw, per_1000_s=t_cw, target_per_1000_s=300.0)
 
+    # hydro slices (the quick-illustris data, 64^2): 2^3 particles per cell against one, in the same run
+    n_hy = 240 if quick else 3000
+    t_hy = {s: _median_time(lambda: D.hydro_slices(n_hy, size=64, seed=0, progress=False, particle_sampling=s), 1, False) for s in (2, 1)}
+    rows['hydro_slices'] = dict(what=f'{n_hy} hydro slices 64^2, 2^3 particles per cell', seconds=t_hy[2], baseline='1 particle per cell',
+                                baseline_s=t_hy[1], ratio_to_baseline=t_hy[2] / t_hy[1], per_3000_s=t_hy[2] * 3000 / n_hy)
+
     # CIC: bincount vs np.add.at on the same particles
     n_cic = 48 if quick else 128
     pos = np.random.default_rng(0).uniform(0, n_cic, (n_cic ** 3, 3))
@@ -141,6 +149,9 @@ def main(quick: bool = False) -> dict:
           f"{r['wl_maps']['ratio_to_baseline']:>9.2f}   {r['wl_maps']['per_1000_s']:.1f} s per 1000 (< 60 s)")
     print(f"{r['cw_slices']['what']:<44}{r['cw_slices']['seconds']:>11.1f}s{'':>12}{'':>9}   "
           f"{r['cw_slices']['per_1000_s']:.0f} s per 1000 at 256^2 (< 300 s)")
+    hy = r['hydro_slices']
+    print(f"{hy['what']:<44}{hy['seconds']:>11.1f}s{hy['baseline_s']:>11.1f}s{hy['ratio_to_baseline']:>9.2f}   "
+          f"{hy['per_3000_s']:.0f} s per 3000 (quick-illustris data; baseline 1 particle per cell)")
     print(f"{r['cic']['what']:<44}{r['cic']['seconds']:>11.2f}s{r['cic']['baseline_s']:>11.2f}s{r['cic']['speedup']:>8.1f}x   np.add.at baseline")
     print(f"{r['box_memory']['what']:<44}{r['box_memory']['total_gb']:>10.2f}GB{'':>12}{'':>9}   "
           f"{r['box_memory']['above_imports_gb']:.2f} GB above imports (< 4 GB)")

@@ -337,12 +337,12 @@ def plot_responses(responses: list, k_label: str = 'k'):
     return fig
 
 # %% ../nbs/06_report.ipynb #7602680c
-# Which statistics the quick preset's training loss sees directly (its critics and G's area term): agreement there is partly by construction
+# Which statistics the quick presets' training loss sees directly (critics, G's area and coherence terms): agreement there is partly by construction
 LOSS_SEES = {'power_spectrum': 'yes: per-map spectra (spectrum critic)', 'pixel_pdf': 'yes: pixel quantiles (one-point critic)',
              'minkowski_V0': 'yes: area fractions (G\'s area term)', 'minkowski_V1': 'no', 'minkowski_V2': 'no', 'peaks': 'no',
              'power_spectrum_std': 'no (per-map spectra; the minibatch-std feature sees the spread of D\'s own features, no term the spread of P(k))',
              'power_spectrum_correlation': 'no', 'bispectrum': 'no', 'moments_scatter': 'no (the same)', 'power_spectrum_z': 'the mean, in standard errors', 'power_spectrum_pvalue': 'the mean, as a p-value',
-             'cross_correlation': 'no (auto spectra of each channel only)', 'joint_pdf': 'no (pixel quantiles of each channel only)'}
+             'cross_correlation': 'yes where loss.g_coherence_weight > 0 (quick-illustris): per-map r_ab(k) (G\'s coherence term); else no', 'joint_pdf': 'no (pixel quantiles of each channel only)'}
 
 def _section(title: str, text: str, figures: list, table: dict | None = None) -> ReportSection:
     "A ReportSection whose figures are rendered to PNG at once, so that a report of many groups never holds its figures open together."

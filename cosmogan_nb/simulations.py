@@ -8,6 +8,7 @@ __all__ = ['seed_sequence', 'ccl_cosmology', 'convergence_cl', 'empty_beam_conve
 
 # %% ../nbs/00b_simulations.ipynb #bbddfcdd
 import functools
+import itertools
 import numpy as np
 import scipy.fft as sfft
 from scipy.integrate import solve_ivp
@@ -266,19 +267,36 @@ def cic_deposit(positions, n: int, weights=None) -> np.ndarray:
     return out
 
 # %% ../nbs/00b_simulations.ipynb #12f7d3f7
-def _lpt_density(rng, n: int, box: float, power, order: int = 2) -> np.ndarray:
-    "rho/rho_bar (float32, n^3) of one box: Gaussian field, LPT displacement of an n^3 particle lattice, CIC deposit."
-    psi = _lpt_displacement(_gaussian_field_3d_k(rng, n, box, power), box, order)
-    rho = np.zeros((n, n, n))
-    g = np.arange(n, dtype=np.float32) + np.float32(0.5)                     # particles between mesh points (see above)
-    q = np.stack(np.meshgrid(g, g, indexing='ij'), -1).reshape(-1, 2)
+def _deposit_lattice(rho: np.ndarray, psi: np.ndarray, shift=(0.0, 0.0, 0.0), weight: float | None = None):
+    "CIC-deposit into `rho` (n^3) the particles of the lattice i + 1/2 + `shift` (cells), each displaced by `psi` (3, n, n, n), a few planes at a time."
+    n = rho.shape[0]
+    g = [np.arange(n, dtype=np.float32) + np.float32(0.5 + s) for s in shift]  # particles between mesh points (see above)
+    q = np.stack(np.meshgrid(g[1], g[2], indexing='ij'), -1).reshape(-1, 2)
     step = max(1, 2 ** 20 // n ** 2)
     for i in range(0, n, step):                                               # a few Lagrangian planes at a time
         m = min(step, n - i)
-        qx = np.repeat(g[i:i + m], n * n)[:, None]
-        pos = np.concatenate([qx, np.tile(q, (m, 1))], 1) + psi[:, i:i + m].reshape(3, -1).T
-        _add_planes(rho, *_cic_local(pos, n))                                 # only the planes these particles reach
-    return rho.reshape(n, n, n).astype(np.float32)
+        pos = np.concatenate([np.repeat(g[0][i:i + m], n * n)[:, None], np.tile(q, (m, 1))], 1) + psi[:, i:i + m].reshape(3, -1).T
+        _add_planes(rho, *_cic_local(pos, n, None if weight is None else np.full(len(pos), weight, np.float32)))   # only the planes they reach
+
+def _shifted_displacement(psi_k: np.ndarray, shift, n: int) -> np.ndarray:
+    "The displacement (3, n, n, n) at the lattice moved by `shift` (cells, per axis) from its rfftn `psi_k`: a phase shift, exact for modes below Nyquist."
+    k = [(2 * np.pi * np.fft.fftfreq(n)).astype(np.float32), (2 * np.pi * np.fft.rfftfreq(n)).astype(np.float32)]
+    phase = np.exp(1j * (k[0][:, None, None] * shift[0] + k[0][None, :, None] * shift[1] + k[1][None, None, :] * shift[2])).astype(np.complex64)
+    return sfft.irfftn(psi_k * phase, s=(n, n, n), axes=(1, 2, 3), workers=-1)
+
+def _lpt_density(rng, n: int, box: float, power, order: int = 2, sampling: int = 1) -> np.ndarray:
+    "rho/rho_bar (float32, n^3) of one box: Gaussian field, LPT displacement of a lattice of `sampling`^3 particles per cell, CIC deposit."
+    psi = _lpt_displacement(_gaussian_field_3d_k(rng, n, box, power), box, order)
+    rho = np.zeros((n, n, n))
+    if sampling == 1: _deposit_lattice(rho, psi)
+    else:
+        psi_k = sfft.rfftn(psi, axes=(1, 2, 3), workers=-1); del psi
+        nyq = n // 2                                                          # a real Nyquist mode has no shifted real copy: dropped
+        psi_k[:, nyq], psi_k[:, :, nyq], psi_k[..., nyq] = 0, 0, 0
+        for j in itertools.product(range(sampling), repeat=3):                # the sub-lattices, offsets symmetric about the cell's particle
+            shift = [(ji + 0.5) / sampling - 0.5 for ji in j]
+            _deposit_lattice(rho, _shifted_displacement(psi_k, shift, n), shift, 1 / sampling ** 3)
+    return rho.astype(np.float32)
 
 def project_slabs(rho: np.ndarray, n_slabs: int) -> np.ndarray:
     "Project a box into n_slabs slabs along each of the 3 axes: (3 * n_slabs, n, n) slab means."
@@ -301,10 +319,12 @@ def _binned_power_3d(field_k: np.ndarray, box: float, edges) -> tuple:
 # %% ../nbs/00b_simulations.ipynb #a84baf91
 def cosmic_web_slices(n: int, sigma8: float = 0.8, omega_m: float = 0.28, h: float = 0.7, z: float = 0.0, f_r0: float = 0.0,
                       size: int = 256, box_size: float = 512.0, seed=None, progress: bool = True, n_slabs: int | None = None,
-                      lpt_order: int = 2, truncation: float | None = 2.0, n_s: float = 0.96, omega_b: float = 0.046) -> np.ndarray:
+                      lpt_order: int = 2, truncation: float | None = 2.0, n_s: float = 0.96, omega_b: float = 0.046,
+                      particle_sampling: int = 1) -> np.ndarray:
     "`n` 2D cosmic-web overdensity slices (float32, (n, size, size)) from (truncated) 2LPT boxes with (f(R)) linear growth."
     n, size, box = check_count('n', n), check_map_size(size), check_positive('box_size', box_size)
     n_slabs = check_count('n_slabs', size // 8 if n_slabs is None else n_slabs)
+    sampling = check_count('particle_sampling', particle_sampling)
     if lpt_order not in (1, 2): raise ValueError(f"lpt_order must be 1 (Zel'dovich) or 2 (2LPT), got {lpt_order}")
     check_positive('z', z, allow_zero=True); _check_fr0(f_r0); _check_cosmology(omega_m, sigma8, h, n_s, omega_b)
     if size % n_slabs: raise ValueError(f"n_slabs={n_slabs} must divide size={size}")
@@ -312,7 +332,7 @@ def cosmic_web_slices(n: int, sigma8: float = 0.8, omega_m: float = 0.28, h: flo
     power = _slice_power(box, size, z, sigma8, omega_m, h, n_s, f_r0, omega_b, truncation)
     n_boxes = -(-n // (3 * n_slabs)); out = np.empty((n, size, size), np.float32)
     for b, rng in enumerate(tqdm(_rngs(seed, n_boxes), disable=not progress, desc='CW boxes', leave=False)):
-        sl = project_slabs(_lpt_density(rng, size, box, power, lpt_order), n_slabs) - 1
+        sl = project_slabs(_lpt_density(rng, size, box, power, lpt_order, sampling), n_slabs) - 1
         out[b * 3 * n_slabs: (b + 1) * 3 * n_slabs] = sl[: n - b * 3 * n_slabs]
     return out
 
@@ -333,10 +353,11 @@ def hydro_slices(n: int, size: int = 256, seed=None, box_size: float = 75.0, ome
                  h: float = 0.704, n_s: float = 0.963, omega_b: float = 0.0456, z: float = 0.0, n_slabs: int | None = None,
                  gas_smoothing: float = 0.5, t0: float = 1e4, gamma: float = 1.6, shock_density: float = 10.0,
                  t_shock: float = 1e6, scatter_dex: float = 0.1, mu: float = 0.6, truncation: float | None = 2.0,
-                 progress: bool = True) -> np.ndarray:
+                 progress: bool = True, particle_sampling: int = 2) -> np.ndarray:
     "Effective-model (not hydrodynamic) slices (float32, (n, 3, size, size)): DM overdensity, gas overdensity, u [(km/s)^2]."
     n, size, box = check_count('n', n), check_map_size(size), check_positive('box_size', box_size)
     n_slabs = check_count('n_slabs', size // 8 if n_slabs is None else n_slabs)
+    sampling = check_count('particle_sampling', particle_sampling)
     if size % n_slabs: raise ValueError(f"n_slabs={n_slabs} must divide size={size}")
     lam = check_positive('gas_smoothing', gas_smoothing, allow_zero=True); _check_cosmology(omega_m, sigma8, h, n_s, omega_b)
     for name, v in dict(t0=t0, gamma=gamma, shock_density=shock_density, t_shock=t_shock, mu=mu).items(): check_positive(name, v)
@@ -346,7 +367,7 @@ def hydro_slices(n: int, size: int = 256, seed=None, box_size: float = 75.0, ome
     n_boxes, per = -(-n // (3 * n_slabs)), 3 * n_slabs
     out = np.empty((n, 3, size, size), np.float32)
     for b, rng in enumerate(tqdm(_rngs(seed, n_boxes), disable=not progress, desc='hydro boxes', leave=False)):
-        dm = _lpt_density(rng, size, box, power)
+        dm = _lpt_density(rng, size, box, power, sampling=sampling)
         gas = np.clip(sfft.irfftn(sfft.rfftn(dm, workers=-1) * smooth, s=dm.shape, workers=-1), 0, None)
         u = 1.5 * _KB_OVER_MP / mu * _gas_temperature(gas, t0, gamma, shock_density, t_shock, scatter_dex, rng)
         gs = project_slabs(gas, n_slabs)

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 
 # %% auto #0
 __all__ = ['CPU_WORKERS', 'k_bin_edges', 'binned_cross_power', 'fourier_shells', 'shell_power_spectrum', 'power_spectrum',
-           'cross_spectra', 'cross_correlation', 'independent_modes', 'gaussian_spectrum_variance',
+           'shell_coherence', 'cross_spectra', 'cross_correlation', 'independent_modes', 'gaussian_spectrum_variance',
            'spectrum_covariance', 'bispectrum', 'bispectrum_triangles', 'pixel_pdf', 'pixel_moments', 'joint_pixel_pdf',
            'gradient_hessian', 'minkowski_functionals', 'peak_counts', 'mean_difference_test', 'compare',
            'plot_power_spectra', 'plot_pixel_pdf', 'plot_minkowski', 'plot_peak_counts', 'plot_cross_spectra',
@@ -227,6 +227,17 @@ def power_spectrum(maps, maps2=None, box_size: float | None = None, bins=None, l
     k, P, modes = _spectra(x, pairs, L, k_bin_edges(n, box_size, bins, log, field_deg), chunk_size)
     res = (_out(k, is_np), _out(P[:, 0].reshape(lead + (-1,)), is_np))
     return res + (_out(modes, is_np),) if return_modes else res
+
+# %% ../nbs/03_statistics.ipynb #3da06fd5
+def shell_coherence(x: torch.Tensor, n_bins: int | None = None, shells: tuple | None = None, eps: float = 1e-30) -> torch.Tensor:
+    "Each map's correlation coefficient r_ab(k) of the channel pairs a < b in the shells of `fourier_shells`: (B, pairs, n_bins), differentiable."
+    if x.ndim != 4 or x.shape[1] < 2: raise ValueError(f"shell_coherence needs maps (B, C >= 2, N, N), got shape {tuple(x.shape)}")
+    index, w, modes = shells if shells is not None else fourier_shells(x.shape[-1], n_bins)
+    f, nb = torch.fft.rfft2(x), len(modes)
+    cross = lambda a, b: binned_cross_power(f[:, a], f[:, b], index.to(x.device), w.to(x.device), nb + 1)[..., :nb]
+    auto = [cross(c, c) for c in range(x.shape[1])]
+    pairs = [(a, b) for a in range(x.shape[1]) for b in range(a + 1, x.shape[1])]
+    return torch.stack([cross(a, b) / torch.sqrt(auto[a] * auto[b]).clamp_min(eps) for a, b in pairs], 1)
 
 # %% ../nbs/03_statistics.ipynb #5054459b
 @_threaded

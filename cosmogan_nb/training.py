@@ -26,7 +26,7 @@ from .data import DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, at
 from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, LargeScaleModes, MinibatchStd, at_least_float32, normalise_params, param_features
 from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
                                    theta_batch, torch_device)   # training's own names too, for code that imports them from here
-from .statistics import compare, shell_power_spectrum
+from .statistics import compare, shell_coherence, shell_power_spectrum
 
 # %% auto #0
 __all__ = ['PRESETS', 'check_field_types', 'DataConfig', 'ModelConfig', 'LossConfig', 'OptimConfig', 'ScheduleConfig',
@@ -34,11 +34,12 @@ __all__ = ['PRESETS', 'check_field_types', 'DataConfig', 'ModelConfig', 'LossCon
            'gradient_penalty', 'ema_decay', 'update_ema', 'lr_factor', 'recalibrate_batchnorm', 'split_indices',
            'BatchSchedule', 'dataset_path', 'read_dataset_info', 'dataset_fingerprint', 'critic_pixel_moments',
            'critic_spectrum_moments', 'critic_spectrum_fit', 'generator_output_bound', 'large_scale_amplitudes',
-           'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments', 'GlobalBatchNorm',
-           'convert_global_batchnorm', 'selection_score', 'heldout_scores', 'RunInUseError', 'RunLock', 'clear_run',
-           'check_maps_finite', 'TrainResult', 'read_metrics', 'Callback', 'GANLearner', 'LRSchedule', 'EMA',
-           'AreaFractionTerm', 'DivergenceGuard', 'TimeLimit', 'MetricsLog', 'ProgressBar', 'Threads',
-           'HeldOutEvaluation', 'Checkpointing', 'Distributed', 'Compile', 'train', 'plot_training']
+           'soft_area_fraction', 'area_fraction_loss', 'area_fraction_moments', 'coherence_features', 'coherence_loss',
+           'coherence_moments', 'GlobalBatchNorm', 'convert_global_batchnorm', 'selection_score', 'heldout_scores',
+           'RunInUseError', 'RunLock', 'clear_run', 'check_maps_finite', 'TrainResult', 'read_metrics', 'Callback',
+           'GANLearner', 'LRSchedule', 'EMA', 'AreaFractionTerm', 'CoherenceTerm', 'DivergenceGuard', 'TimeLimit',
+           'MetricsLog', 'ProgressBar', 'Threads', 'HeldOutEvaluation', 'Checkpointing', 'Distributed', 'Compile',
+           'train', 'plot_training']
 
 # %% ../nbs/02_training.ipynb #c9f771e3
 _LOSSES = ('bce', 'hinge', 'wgan-gp')
@@ -128,11 +129,12 @@ class LossConfig:
     g_area_weight: float = 0.0        # weight of the area-fraction matching term in G's loss (`area_fraction_loss`; 0: off, the paper)
     g_area_thresholds: int = 16       # thresholds of that term
     g_area_start: float = 0.0         # fraction of max_steps after which that term is on (0: from the start)
+    g_coherence_weight: float = 0.0   # weight of G's term matching each map's channel coherence ln(1 - r_ab(k)) (`coherence_loss`; several channels)
     def __post_init__(self):
         check_field_types(self, 'loss.')
         if self.kind not in _LOSSES: raise ValueError(f"loss.kind must be one of {_LOSSES}, got {self.kind!r}")
         _check_range(self, ('g_area_thresholds',), lambda v: v >= 1, 'a positive integer', 'loss.')
-        _check_range(self, ('gp_weight', 'g_area_weight'), lambda v: v >= 0, '>= 0', 'loss.')
+        _check_range(self, ('gp_weight', 'g_area_weight', 'g_coherence_weight'), lambda v: v >= 0, '>= 0', 'loss.')
         _check_range(self, ('label_swap', 'g_area_start'), lambda v: 0 <= v <= 1, 'a fraction in [0, 1]', 'loss.')
 
 @dataclass
@@ -206,6 +208,7 @@ def _check_dependent(c: 'TrainConfig') -> None:
     "Warn about an option changed from its default where the option it depends on is off, so that it does nothing."
     rules = [('loss.g_area_start', c.loss.g_area_weight > 0, 'loss.g_area_weight is 0 (the area term is off)'),
              ('loss.g_area_thresholds', c.loss.g_area_weight > 0, 'loss.g_area_weight is 0 (the area term is off)'),
+             ('loss.g_coherence_weight', c.data.channels > 1, 'data.channels is 1 (there are no channel pairs)'),
              ('loss.gp_weight', c.loss.kind == 'wgan-gp', "loss.kind is not 'wgan-gp'"),
              ('loss.label_swap', c.loss.kind != 'wgan-gp' or c.loss.label_swap == 0, "loss.kind is 'wgan-gp', which swaps no labels"),
              ('model.d_spectrum_bound', c.model.d_spectrum_critic, 'model.d_spectrum_critic is off'),
@@ -282,7 +285,7 @@ _QUICK = dict(source='wl', n_maps=6000, holdout=0.2, size=64, options={'sigma8_v
 _QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, options=None, conditional=True, max_steps=4800, g_noise_stages=2, g_large_scale_modes=0,
                  g_param_interactions=True)
 _QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, options=None, conditional=False, max_steps=3600, g_output_bound=True, g_noise_stages=2, g_large_scale_modes=0,
-                        select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
+                        g_coherence_weight=0.03, select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
 _PAPER = dict(max_steps=60000, eval_every=1000, checkpoint_every=1000)
 PRESETS = {'quick': TrainConfig().replace(**_QUICK),
            'quick-cw': TrainConfig().replace(**_QUICK_CW),
@@ -524,7 +527,10 @@ def area_fraction_loss(fake: torch.Tensor, real: torch.Tensor, thresholds: torch
                        theta: torch.Tensor | None = None, stride: int = 2, interactions: bool = False) -> torch.Tensor:
     "Mean square of the batch's area-fraction difference fake - real, fitted on [1, theta] (per cosmology), in units of `scale` (C, J)."
     f, r = (soft_area_fraction(at_least_float32(m[..., ::stride, ::stride]), thresholds, width) for m in (fake, real))
-    d = ((f - r) / scale).flatten(1)
+    return _fitted_mean_square(((f - r) / scale).flatten(1), theta, interactions)
+
+def _fitted_mean_square(d: torch.Tensor, theta: torch.Tensor | None = None, interactions: bool = False) -> torch.Tensor:
+    "Mean square of the least-squares fit of the differences `d` (B, K) on [1, theta] (`_design`): of d's batch mean without theta; the global batch under DDP."
     X = _design(theta, len(d), d, interactions)
     XtX, Xtd, n = X.T @ X, X.T @ d, d.new_tensor(float(d.numel()))
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:   # under DDP: the fit to the global batch
@@ -550,6 +556,23 @@ def area_fraction_moments(path, indices, transform, params: np.ndarray | None = 
     dof = max(len(a) - int(round(torch.trace(H).item())), 1)
     scale = ((a - H @ a).pow(2).sum(0) / dof).sqrt().clamp_min(1e-4).reshape(thr.shape)
     return thr.astype(np.float32), width.astype(np.float32), scale.numpy().astype(np.float32)
+
+# %% ../nbs/02_training.ipynb #eec76f84
+def coherence_features(x: torch.Tensor, shells: tuple | None = None) -> torch.Tensor:
+    "ln(1 - r_ab(k)) of each map's channel pairs in the shells |k| = 1..N/2, (B, pairs * N/2): the coherence term's variables."
+    return torch.log((1 - shell_coherence(at_least_float32(x), shells=shells)).clamp_min(1e-6)).flatten(1)
+
+def coherence_loss(fake: torch.Tensor, real: torch.Tensor, scale: torch.Tensor, theta: torch.Tensor | None = None, interactions: bool = False) -> torch.Tensor:
+    "Mean square of the batch's coherence difference fake - real (`coherence_features`), fitted on [1, theta], in units of `scale` (pairs * N/2,)."
+    return _fitted_mean_square((coherence_features(fake) - coherence_features(real)) / scale, theta, interactions)
+
+def coherence_moments(path, indices, transform, params: np.ndarray | None = None, n_max: int = 256, chunk: int = 64, interactions: bool = False) -> np.ndarray:
+    "Per-map scale (pairs * N/2,) of `coherence_loss`: the scatter of each feature of up to `n_max` training maps about its fit on the parameters."
+    f = torch.cat([coherence_features(torch.from_numpy(x)) for x in _transformed_chunks(path, indices, transform, n_max, chunk)])
+    th = None if params is None else torch.from_numpy(np.asarray(params, np.float64)[_spread(indices, n_max)])
+    H = _fit_matrix(th, len(f), f, interactions)
+    dof = max(len(f) - int(round(torch.trace(H).item())), 1)
+    return ((f - H @ f).pow(2).sum(0) / dof).sqrt().clamp_min(1e-3).numpy().astype(np.float32)
 
 # %% ../nbs/02_training.ipynb #a10839c1
 class _BatchReader(torch.utils.data.Dataset):
@@ -985,6 +1008,14 @@ class AreaFractionTerm:
     def active(self, step: int) -> bool: return step >= self.start
     def __call__(self, fake, real, theta): return area_fraction_loss(fake, real, *self.moments, theta, interactions=self.interactions)
 
+class CoherenceTerm:
+    "G's channel-coherence matching term (`coherence_loss`), on from the first step, with the per-map scale of the training maps."
+    key, label, start = 'loss_coherence', 'coherence term', 0
+    def __init__(self, weight: float, scale: Tensor, interactions: bool = False):
+        self.weight, self.scale, self.interactions = weight, scale, interactions
+    def active(self, step: int) -> bool: return True
+    def __call__(self, fake, real, theta): return coherence_loss(fake, real, self.scale, theta, interactions=self.interactions)
+
 # %% ../nbs/02_training.ipynb #e3d9067a
 class DivergenceGuard(Callback):
     "Stop with a clear `FloatingPointError` when a mean loss is non-finite or beyond `max_loss`."
@@ -1143,11 +1174,14 @@ def _callbacks(config: TrainConfig, world: int, device, progress: bool, evaluati
 
 def _terms(config: TrainConfig, info: dict, path, train_idx, device) -> list:
     "The extra terms of G's loss a config asks for."
-    if not config.loss.g_area_weight: return []
-    inter = config.model.g_param_interactions
-    moments = area_fraction_moments(path, train_idx, info['transform'], info['params'] if config.data.conditional else None, config.loss.g_area_thresholds,
-                                    interactions=inter)
-    return [AreaFractionTerm(config.loss.g_area_weight, config.loss.g_area_start * config.schedule.max_steps, *(torch.from_numpy(v).to(device) for v in moments), inter)]
+    terms, inter, params = [], config.model.g_param_interactions, info['params'] if config.data.conditional else None
+    if config.loss.g_area_weight:
+        moments = area_fraction_moments(path, train_idx, info['transform'], params, config.loss.g_area_thresholds, interactions=inter)
+        terms.append(AreaFractionTerm(config.loss.g_area_weight, config.loss.g_area_start * config.schedule.max_steps, *(torch.from_numpy(v).to(device) for v in moments), inter))
+    if config.loss.g_coherence_weight and config.data.channels > 1:
+        scale = coherence_moments(path, train_idx, info['transform'], params, interactions=inter)
+        terms.append(CoherenceTerm(config.loss.g_coherence_weight, torch.from_numpy(scale).to(device), inter))
+    return terms
 
 def _evaluation(config: TrainConfig, info: dict, path, train_idx, hold_idx, rank: int) -> HeldOutEvaluation | None:
     "Held-out evaluation on the first process, if the config asks for it and the split holds maps out."
