@@ -291,8 +291,8 @@ def _lpt_density(rng, n: int, box: float, power, order: int = 2, sampling: int =
     if sampling == 1: _deposit_lattice(rho, psi)
     else:
         psi_k = sfft.rfftn(psi, axes=(1, 2, 3), workers=-1); del psi
-        nyq = n // 2                                                          # a real Nyquist mode has no shifted real copy: dropped
-        psi_k[:, nyq], psi_k[:, :, nyq], psi_k[..., nyq] = 0, 0, 0
+        if n % 2 == 0:                                                        # a real Nyquist mode has no shifted real copy: dropped
+            psi_k[:, n // 2], psi_k[:, :, n // 2], psi_k[..., n // 2] = 0, 0, 0
         for j in itertools.product(range(sampling), repeat=3):                # the sub-lattices, offsets symmetric about the cell's particle
             shift = [(ji + 0.5) / sampling - 0.5 for ji in j]
             _deposit_lattice(rho, _shifted_displacement(psi_k, shift, n), shift, 1 / sampling ** 3)
