@@ -284,6 +284,10 @@ def _shifted_displacement(psi_k: np.ndarray, shift, n: int) -> np.ndarray:
     phase = np.exp(1j * (k[0][:, None, None] * shift[0] + k[0][None, :, None] * shift[1] + k[1][None, None, :] * shift[2])).astype(np.complex64)
     return sfft.irfftn(psi_k * phase, s=(n, n, n), axes=(1, 2, 3), workers=-1)
 
+def _sublattice_shifts(sampling: int) -> list:
+    "The offsets (cells, per axis) of the `sampling`^3 sub-lattices from the cell's particle, symmetric about it: [(0, 0, 0)] for one."
+    return [tuple((j + 0.5) / sampling - 0.5 for j in js) for js in itertools.product(range(sampling), repeat=3)]
+
 def _lpt_density(rng, n: int, box: float, power, order: int = 2, sampling: int = 1) -> np.ndarray:
     "rho/rho_bar (float32, n^3) of one box: Gaussian field, LPT displacement of a lattice of `sampling`^3 particles per cell, CIC deposit."
     psi = _lpt_displacement(_gaussian_field_3d_k(rng, n, box, power), box, order)
@@ -293,8 +297,7 @@ def _lpt_density(rng, n: int, box: float, power, order: int = 2, sampling: int =
         psi_k = sfft.rfftn(psi, axes=(1, 2, 3), workers=-1); del psi
         if n % 2 == 0:                                                        # a real Nyquist mode has no shifted real copy: dropped
             psi_k[:, n // 2], psi_k[:, :, n // 2], psi_k[..., n // 2] = 0, 0, 0
-        for j in itertools.product(range(sampling), repeat=3):                # the sub-lattices, offsets symmetric about the cell's particle
-            shift = [(ji + 0.5) / sampling - 0.5 for ji in j]
+        for shift in _sublattice_shifts(sampling):
             _deposit_lattice(rho, _shifted_displacement(psi_k, shift, n), shift, 1 / sampling ** 3)
     return rho.astype(np.float32)
 

@@ -26,7 +26,7 @@ from .data import DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, at
 from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, LargeScaleModes, MinibatchStd, at_least_float32, normalise_params, param_features
 from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
                                    theta_batch, torch_device)   # training's own names too, for code that imports them from here
-from .statistics import compare, shell_coherence, shell_power_spectrum
+from .statistics import compare, fourier_shells, shell_coherence, shell_power_spectrum
 
 # %% auto #0
 __all__ = ['PRESETS', 'check_field_types', 'DataConfig', 'ModelConfig', 'LossConfig', 'OptimConfig', 'ScheduleConfig',
@@ -543,6 +543,12 @@ def _fit_matrix(theta: torch.Tensor | None, n: int, like: torch.Tensor, interact
     X = _design(theta, n, like, interactions)
     return X @ torch.linalg.pinv(X)
 
+def _scatter_about_fit(y: torch.Tensor, theta: torch.Tensor | None, floor: float, interactions: bool = False) -> np.ndarray:
+    "Per column of `y` (n, K), the standard deviation about its least-squares fit on [1, theta] (residual degrees of freedom), at least `floor`: float32 (K,)."
+    H = _fit_matrix(theta, len(y), y, interactions)
+    dof = max(len(y) - int(round(torch.trace(H).item())), 1)
+    return ((y - H @ y).pow(2).sum(0) / dof).sqrt().clamp_min(floor).numpy().astype(np.float32)
+
 def area_fraction_moments(path, indices, transform, params: np.ndarray | None = None, n_thresholds: int = 16, n_max: int = 256,
                           chunk: int = 64, interactions: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Thresholds (C, J), logistic width (C,) and per-map scale (C, J) of `area_fraction_loss`, from up to `n_max` training maps."
@@ -552,27 +558,23 @@ def area_fraction_moments(path, indices, transform, params: np.ndarray | None = 
     width = 0.05 * pix.std(1)
     a = torch.cat([soft_area_fraction(torch.from_numpy(x), torch.from_numpy(thr), torch.from_numpy(width)) for x in xs]).flatten(1)
     th = None if params is None else torch.from_numpy(np.asarray(params, np.float64)[_spread(indices, n_max)])
-    H = _fit_matrix(th, len(a), a, interactions)
-    dof = max(len(a) - int(round(torch.trace(H).item())), 1)
-    scale = ((a - H @ a).pow(2).sum(0) / dof).sqrt().clamp_min(1e-4).reshape(thr.shape)
-    return thr.astype(np.float32), width.astype(np.float32), scale.numpy().astype(np.float32)
+    return thr.astype(np.float32), width.astype(np.float32), _scatter_about_fit(a, th, 1e-4, interactions).reshape(thr.shape)
 
 # %% ../nbs/02_training.ipynb #eec76f84
 def coherence_features(x: torch.Tensor, shells: tuple | None = None) -> torch.Tensor:
     "ln(1 - r_ab(k)) of each map's channel pairs in the shells |k| = 1..N/2, (B, pairs * N/2): the coherence term's variables."
     return torch.log((1 - shell_coherence(at_least_float32(x), shells=shells)).clamp_min(1e-6)).flatten(1)
 
-def coherence_loss(fake: torch.Tensor, real: torch.Tensor, scale: torch.Tensor, theta: torch.Tensor | None = None, interactions: bool = False) -> torch.Tensor:
+def coherence_loss(fake: torch.Tensor, real: torch.Tensor, scale: torch.Tensor, theta: torch.Tensor | None = None, interactions: bool = False,
+                   shells: tuple | None = None) -> torch.Tensor:
     "Mean square of the batch's coherence difference fake - real (`coherence_features`), fitted on [1, theta], in units of `scale` (pairs * N/2,)."
-    return _fitted_mean_square((coherence_features(fake) - coherence_features(real)) / scale, theta, interactions)
+    return _fitted_mean_square((coherence_features(fake, shells) - coherence_features(real, shells)) / scale, theta, interactions)
 
 def coherence_moments(path, indices, transform, params: np.ndarray | None = None, n_max: int = 256, chunk: int = 64, interactions: bool = False) -> np.ndarray:
     "Per-map scale (pairs * N/2,) of `coherence_loss`: the scatter of each feature of up to `n_max` training maps about its fit on the parameters."
     f = torch.cat([coherence_features(torch.from_numpy(x)) for x in _transformed_chunks(path, indices, transform, n_max, chunk)])
     th = None if params is None else torch.from_numpy(np.asarray(params, np.float64)[_spread(indices, n_max)])
-    H = _fit_matrix(th, len(f), f, interactions)
-    dof = max(len(f) - int(round(torch.trace(H).item())), 1)
-    return ((f - H @ f).pow(2).sum(0) / dof).sqrt().clamp_min(1e-3).numpy().astype(np.float32)
+    return _scatter_about_fit(f, th, 1e-3, interactions)
 
 # %% ../nbs/02_training.ipynb #a10839c1
 class _BatchReader(torch.utils.data.Dataset):
@@ -1010,11 +1012,13 @@ class AreaFractionTerm:
 
 class CoherenceTerm:
     "G's channel-coherence matching term (`coherence_loss`), on from the first step, with the per-map scale of the training maps."
-    key, label, start = 'loss_coherence', 'coherence term', 0
+    key, label = 'loss_coherence', 'coherence term'
     def __init__(self, weight: float, scale: Tensor, interactions: bool = False):
-        self.weight, self.scale, self.interactions = weight, scale, interactions
+        self.weight, self.scale, self.interactions, self.shells = weight, scale, interactions, None
     def active(self, step: int) -> bool: return True
-    def __call__(self, fake, real, theta): return coherence_loss(fake, real, self.scale, theta, interactions=self.interactions)
+    def __call__(self, fake, real, theta):
+        if self.shells is None: self.shells = fourier_shells(fake.shape[-1])   # the shells once, not at every step
+        return coherence_loss(fake, real, self.scale, theta, self.interactions, self.shells)
 
 # %% ../nbs/02_training.ipynb #e3d9067a
 class DivergenceGuard(Callback):
