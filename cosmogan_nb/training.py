@@ -23,7 +23,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .data import DATASET_PRESETS, CosmoganTransform, MapDataset, WriteError, atomic_open, atomic_write_bytes, make_dataset, save_maps
-from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, LargeScaleModes, MinibatchStd, at_least_float32, normalise_params, param_features
+from .model import D_CONDITIONING_MODES, G_CONDITIONING_MODES, PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, LargeScaleModes, MinibatchStd, at_least_float32, normalise_params, param_features, r1_penalty
 from .inference import (CHECKPOINT_FORMAT, build_checked, generate, load_checkpoint, load_generator, sample, save_checkpoint,
                                    theta_batch, torch_device)   # training's own names too, for code that imports them from here
 from .statistics import compare, fourier_shells, shell_coherence, shell_power_spectrum
@@ -126,6 +126,8 @@ class LossConfig:
     kind: str = 'bce'                 # 'bce' (non-saturating), 'hinge' or 'wgan-gp'
     label_swap: float = 0.01          # probability per batch of swapping real and fake labels in the D loss (not under wgan-gp)
     gp_weight: float = 10.0           # WGAN-GP gradient-penalty weight (wgan-gp only)
+    d_r1_weight: float = 0.0          # gamma of the R1 penalty gamma/2 E||grad_x D(x)||^2 on real maps in D's loss (`r1_penalty`; 0: off)
+    d_r1_every: int = 1               # lazy R1: add it at every this-many-th D update, with gamma times this (Karras et al. 2020)
     g_area_weight: float = 0.0        # weight of the area-fraction matching term in G's loss (`area_fraction_loss`; 0: off, the paper)
     g_area_thresholds: int = 16       # thresholds of that term
     g_area_start: float = 0.0         # fraction of max_steps after which that term is on (0: from the start)
@@ -133,8 +135,8 @@ class LossConfig:
     def __post_init__(self):
         check_field_types(self, 'loss.')
         if self.kind not in _LOSSES: raise ValueError(f"loss.kind must be one of {_LOSSES}, got {self.kind!r}")
-        _check_range(self, ('g_area_thresholds',), lambda v: v >= 1, 'a positive integer', 'loss.')
-        _check_range(self, ('gp_weight', 'g_area_weight', 'g_coherence_weight'), lambda v: v >= 0, '>= 0', 'loss.')
+        _check_range(self, ('g_area_thresholds', 'd_r1_every'), lambda v: v >= 1, 'a positive integer', 'loss.')
+        _check_range(self, ('gp_weight', 'd_r1_weight', 'g_area_weight', 'g_coherence_weight'), lambda v: v >= 0, '>= 0', 'loss.')
         _check_range(self, ('label_swap', 'g_area_start'), lambda v: 0 <= v <= 1, 'a fraction in [0, 1]', 'loss.')
 
 @dataclass
@@ -210,6 +212,7 @@ def _check_dependent(c: 'TrainConfig') -> None:
              ('loss.g_area_thresholds', c.loss.g_area_weight > 0, 'loss.g_area_weight is 0 (the area term is off)'),
              ('loss.g_coherence_weight', c.data.channels > 1, 'data.channels is 1 (there are no channel pairs)'),
              ('loss.gp_weight', c.loss.kind == 'wgan-gp', "loss.kind is not 'wgan-gp'"),
+             ('loss.d_r1_every', c.loss.d_r1_weight > 0, 'loss.d_r1_weight is 0 (the R1 penalty is off)'),
              ('loss.label_swap', c.loss.kind != 'wgan-gp' or c.loss.label_swap == 0, "loss.kind is 'wgan-gp', which swaps no labels"),
              ('model.d_spectrum_bound', c.model.d_spectrum_critic, 'model.d_spectrum_critic is off'),
              ('model.d_spectrum_conditional', c.model.d_spectrum_critic, 'model.d_spectrum_critic is off'),
@@ -285,7 +288,7 @@ _QUICK = dict(source='wl', n_maps=6000, holdout=0.2, size=64, options={'sigma8_v
 _QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, options=None, conditional=True, max_steps=4800, g_noise_stages=2, g_large_scale_modes=0,
                  g_param_interactions=True)
 _QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, options=None, conditional=False, max_steps=3600, g_output_bound=True, g_noise_stages=2, g_large_scale_modes=0,
-                        g_coherence_weight=0.03, select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
+                        g_coherence_weight=0.03, d_r1_weight=0.1, d_r1_every=4, select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
 _PAPER = dict(max_steps=60000, eval_every=1000, checkpoint_every=1000)
 PRESETS = {'quick': TrainConfig().replace(**_QUICK),
            'quick-cw': TrainConfig().replace(**_QUICK_CW),
@@ -939,8 +942,10 @@ def d_step(self: GANLearner, c: int):
         loss = discriminator_loss(_call(self.D_run, self.real, self.th), _call(self.D_run, self.fake.detach(), self.th), cfg.loss.kind, swap)
         if cfg.loss.kind == 'wgan-gp':
             loss = loss + cfg.loss.gp_weight * gradient_penalty(lambda x, *a: _call(self.D_run, x, self.th), self.real, self.fake, None, eps.to(self.real.dtype))
-    self.opt_d.zero_grad(set_to_none=True); loss.backward(); self.opt_d.step()
-    self.loss_d = loss
+        r1 = cfg.loss.d_r1_weight > 0 and b % cfg.loss.d_r1_every == 0
+        penalty = r1_penalty(lambda x: _call(self.D_run, x, self.th), self.real, gamma=cfg.loss.d_r1_weight * cfg.loss.d_r1_every) if r1 else 0
+    self.opt_d.zero_grad(set_to_none=True); (loss + penalty).backward(); self.opt_d.step()
+    self.loss_d = loss   # the adversarial part: how well D separates the batch
 
 @patch
 def g_step(self: GANLearner):
