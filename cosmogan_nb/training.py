@@ -282,11 +282,11 @@ class TrainConfig:
 # %% ../nbs/02_training.ipynb #63b15f00
 _QUICK = dict(source='wl', n_maps=6000, holdout=0.2, size=64, options={'sigma8_values': [0.436, 0.562, 0.688, 0.814]},
               width=0.125, g_upsample='nearest', g_conditioning='batchnorm', g_pixel_norm=True, g_noise_stages=3, g_large_scale_modes=2, d_minibatch_std=True, d_spectral_norm=True, d_pixel_quantiles=16, d_spectrum_critic=True, d_spectrum_bound=1.5,
-              kind='hinge', g_area_weight=0.03, g_area_start=0.5, lr_g=1e-4, lr_d=4e-4, batch_size=32,
+              kind='hinge', g_area_weight=0.03, g_area_start=0.5, d_r1_weight=0.03, d_r1_every=8, lr_g=1e-4, lr_d=4e-4, batch_size=32,
               max_steps=8000, minutes=13.0, lr_decay_start=0.5, ema=0.999,
               log_every=25, eval_every=200, eval_maps=600, checkpoint_every=200, select_by='power_spectrum+pixel_pdf+minkowski/10')
 _QUICK_CW = dict(_QUICK, source='cw', n_maps=4800, options=None, conditional=True, max_steps=4800, g_noise_stages=2, g_large_scale_modes=0,
-                 g_param_interactions=True)
+                 g_param_interactions=True, d_r1_weight=0.0, d_r1_every=1)
 _QUICK_ILLUSTRIS = dict(_QUICK, source='hydro', channels=3, n_maps=3000, options=None, conditional=False, max_steps=3600, g_output_bound=True, g_noise_stages=2, g_large_scale_modes=0,
                         g_coherence_weight=0.03, d_r1_weight=0.1, d_r1_every=4, select_by='power_spectrum+pixel_pdf+minkowski/10+cross_correlation')
 _PAPER = dict(max_steps=60000, eval_every=1000, checkpoint_every=1000)
