@@ -10,7 +10,8 @@ synchronised BatchNorm they differ by 37% and 9-130%.
 
 The preset's R1 penalty on D is left out of the main comparison and tested on its own, without D's BatchNorm: R1 is the gradient of D's
 output with respect to its input, and its own gradient then runs twice through D. Through synchronised BatchNorm that second pass is not
-the single-process arithmetic (measured: the generator's loss 0.25% apart after the first step, 1.4-1.6% after six), while without D's
+the single-process arithmetic (measured with the preset: the generator's loss 0.25% apart after the first step; with its minibatch-std
+feature off, 1.4-1.6% at steps 4-6), while without D's
 BatchNorm, minibatch-std feature included, the two agree to 1e-14 as above. Under DDP, R1 is each process's share of the batch's penalty with
 D's batch statistics taken as the global batch's, as in StyleGAN2's per-GPU R1; `02_training` says so.
 """
@@ -104,7 +105,7 @@ def test_two_processes_in_float32(runs):
     assert all(math.isfinite(r[k]) for r in m for k in ('loss_d', 'loss_g'))
 
 def test_r1_penalty_under_two_processes(runs):
-    "The R1 penalty (the preset's gamma and lazy interval) under DDP: without D's BatchNorm, the same losses and weights as one process."
+    "The R1 penalty (the preset's gamma, lazily at every 2nd update so that three of the six steps have it) under DDP: without D's BatchNorm, the same losses and weights as one process."
     tmp, data, _, _ = runs
     r1 = ('--set', 'd_r1_weight=0.03', '--set', 'd_r1_every=2', '--set', 'd_batch_norm=false')   # R1 at steps 1, 3, 5
     one, two = _train(tmp, data, tmp / 'r1one', 1, *r1), _train(tmp, data, tmp / 'r1two', 2, *r1)
